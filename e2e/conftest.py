@@ -1,0 +1,40 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live_server."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# live_server runs Django in a thread of this process; Playwright's sync API runs an
+# event loop in the test thread, which Django would otherwise take for async code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture
+def shoot(page, request):
+    """Save a numbered full-page screenshot of each step under e2e/screenshots/<test>/."""
+    folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = iter(range(1, 1000))
+
+    def take(step: str) -> None:
+        page.screenshot(path=folder / f"{next(counter):02d}-{step}.png", full_page=True)
+
+    return take

@@ -5,6 +5,8 @@ from django.core.cache import cache
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from portal.celery import app as celery_app
+from workspaces.roles import Role
+from workspaces.tests.factories import MembershipFactory, OrganizationFactory, WorkspaceFactory
 
 
 @pytest.fixture(autouse=True)
@@ -37,3 +39,45 @@ def user(db):
 def signed_in_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def organization_factory():
+    return OrganizationFactory
+
+
+@pytest.fixture
+def workspace_factory():
+    return WorkspaceFactory
+
+
+@pytest.fixture
+def membership_factory():
+    return MembershipFactory
+
+
+@pytest.fixture
+def workspace(db):
+    """A workspace of an organization whose creator is its Owner."""
+    ws = WorkspaceFactory()
+    MembershipFactory(user=ws.organization.created_by, organization=ws.organization,
+                      roles=[Role.OWNER])
+    return ws
+
+
+@pytest.fixture
+def owner(workspace):
+    return workspace.organization.created_by
+
+
+@pytest.fixture
+def member_client(client):
+    """Sign in a new member of an organization with the given roles:
+    `member_client(organization, Role.DEVELOPER)` returns (client, membership)."""
+
+    def make(organization, *roles):
+        membership = MembershipFactory(organization=organization, roles=list(roles))
+        client.force_login(membership.user)
+        return client, membership
+
+    return make

@@ -3,7 +3,6 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("access/", views.access, name="access"),
     path("access/resend-verification/", views.resend_verification,
          name="access_resend_verification"),
 ]

@@ -1,17 +1,8 @@
 from allauth.account.internal.flows.email_verification import send_verification_email_to_address
 from allauth.account.models import EmailAddress
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-
-from accounts.access import access_state
-from accounts.selectors import access_facts
-
-
-@login_required
-def access(request):
-    state = access_state(access_facts(request.user))
-    return render(request, "accounts/access.html", {"state": state})
 
 
 @login_required

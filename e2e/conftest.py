@@ -37,4 +37,5 @@ def shoot(page, request):
     def take(step: str) -> None:
         page.screenshot(path=folder / f"{next(counter):02d}-{step}.png", full_page=True)
 
+    take.folder = folder
     return take

@@ -1,9 +1,18 @@
+from functools import cache
+
 import factory
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@cache
+def password_hash() -> str:
+    # The real hasher, run once per process: hundreds of users per test stay fast.
+    return make_password(PASSWORD)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -15,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"person{n}@example.com")
     full_name = factory.Faker("name")
-    password = factory.django.Password(PASSWORD)
+    password = factory.LazyFunction(password_hash)
 
     @factory.post_generation
     def verified(obj, create, extracted, **kwargs):

@@ -1,0 +1,312 @@
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from guardian.models import UserObjectPermissionBase
+
+from workspaces.roles import Role, capabilities_of
+
+# The one object permission: access to a workspace for a member restricted to some.
+ACCESS_WORKSPACE = "access_workspace"
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "OrganizationQuerySet":
+        """Organizations in which the user holds an active membership."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user, memberships__is_active=True)
+
+
+class Organization(models.Model):
+    """A customer: members, verified domains, billing, workspaces."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VerifiedDomain(models.Model):
+    """An email domain an Owner proved by their own verified address."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    verified_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class WorkspaceQuerySet(models.QuerySet):
+    def for_organization(self, organization) -> "WorkspaceQuerySet":
+        """Workspaces of one organization."""
+        return self.filter(organization=organization)
+
+    def visible_to(self, user) -> "WorkspaceQuerySet":
+        """Workspaces a user may open: every one of their organizations', unless an
+        admin restricted their membership, then only those granted to them."""
+        if not user.is_authenticated:
+            return self.none()
+        membership = Membership.objects.filter(
+            organization=OuterRef("organization"), user=user, is_active=True
+        )
+        grant = WorkspaceUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), user=user, permission__codename=ACCESS_WORKSPACE
+        )
+        return self.filter(
+            Exists(membership.filter(restricted=False))
+            | (Exists(membership.filter(restricted=True)) & Exists(grant))
+        )
+
+
+class Workspace(models.Model):
+    """One integration or app of an organization; keys, webhooks and usage belong here."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="workspaces")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"],
+                                    name="workspace_slug_unique_in_org"),
+        ]
+        permissions = [(ACCESS_WORKSPACE, "Access this workspace")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkspaceUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian grants with a real foreign key to the workspace."""
+
+    content_object = models.ForeignKey(Workspace, on_delete=models.CASCADE)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> "MembershipQuerySet":
+        """Memberships not removed."""
+        return self.filter(is_active=True)
+
+    def for_organization(self, organization) -> "MembershipQuerySet":
+        """Active memberships of one organization."""
+        return self.active().filter(organization=organization)
+
+    def with_role(self, role: Role) -> "MembershipQuerySet":
+        """Memberships holding a role (among others)."""
+        return self.filter(roles__contains=[role])
+
+
+class Membership(models.Model):
+    """A user's place in an organization: one or more roles."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="memberships")
+    roles = ArrayField(models.CharField(max_length=32, choices=Role.choices))
+    # When set, the member sees only workspaces granted through guardian.
+    restricted = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"],
+                                    name="membership_unique_user_org"),
+            models.CheckConstraint(condition=Q(roles__len__gt=0), name="membership_has_a_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return capabilities_of(self.roles)
+
+    def can(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.roles]
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_organization(self, organization) -> "InvitationQuerySet":
+        """Invitations of one organization."""
+        return self.filter(organization=organization)
+
+    def pending(self) -> "InvitationQuerySet":
+        """Invitations still open and not expired."""
+        return self.filter(status=InvitationStatus.PENDING, expires_at__gt=timezone.now())
+
+    def addressed_to(self, user) -> "InvitationQuerySet":
+        """Invitations to one of the user's verified addresses."""
+        from allauth.account.models import EmailAddress
+
+        verified = EmailAddress.objects.filter(user=user, verified=True).values("email")
+        return self.filter(email__in=verified)
+
+
+class Invitation(models.Model):
+    """A single-use, expiring invitation bound to one email address.
+
+    Only a SHA-256 of the token is stored; the token itself travels once, by email.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="invitations")
+    email = models.EmailField(max_length=254)
+    roles = ArrayField(models.CharField(max_length=32, choices=Role.choices))
+    workspaces = models.ManyToManyField(Workspace, blank=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=InvitationStatus.choices,
+                              default=InvitationStatus.PENDING)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField()
+    send_count = models.PositiveIntegerField(default=1)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"], condition=Q(status="pending"),
+                name="one_pending_invitation_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == InvitationStatus.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.roles]
+
+
+class JoinRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class JoinRequestQuerySet(models.QuerySet):
+    def for_organization(self, organization) -> "JoinRequestQuerySet":
+        """Join requests addressed to one organization."""
+        return self.filter(organization=organization)
+
+    def pending(self) -> "JoinRequestQuerySet":
+        """Requests nobody decided yet."""
+        return self.filter(status=JoinRequestStatus.PENDING)
+
+    def by_user(self, user) -> "JoinRequestQuerySet":
+        """Requests the user made."""
+        return self.filter(user=user)
+
+
+class JoinRequest(models.Model):
+    """A verified user whose email domain an organization claimed asks to join it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
+                                     related_name="join_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="join_requests")
+    message = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=JoinRequestStatus.choices,
+                              default=JoinRequestStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+
+    objects = JoinRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], condition=Q(status="pending"),
+                name="one_pending_join_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks to join {self.organization}"
+
+
+class BillingProfile(models.Model):
+    """Who pays: kept per organization and reused by every workspace's review."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE,
+                                        related_name="billing_profile")
+    legal_name = models.CharField(max_length=200, blank=True)
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. DE")
+    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    billing_email = models.EmailField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    REQUIRED = ("legal_name", "address_line1", "city", "postal_code", "country", "tax_id",
+                "billing_email")
+
+    def __str__(self) -> str:
+        return f"Billing profile of {self.organization}"
+
+    @property
+    def missing_fields(self) -> list[str]:
+        return [self._meta.get_field(f).verbose_name for f in self.REQUIRED
+                if not getattr(self, f)]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_fields

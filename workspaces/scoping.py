@@ -1,0 +1,85 @@
+"""Tenancy, enforced once: the URL names the scope, one resolver checks it.
+
+A user outside the organization gets 404 (never 403, never data); a member who lacks
+a capability gets 403 with a page naming who can do it.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from workspaces.models import Membership, Workspace
+from workspaces.roles import roles_with
+
+
+class CapabilityDenied(PermissionDenied):
+    """A member tried something their roles do not allow."""
+
+    def __init__(self, capability: str, membership: Membership):
+        super().__init__(capability)
+        self.capability = capability
+        self.membership = membership
+        self.roles = roles_with(capability)
+
+
+def require(request, capability: str) -> None:
+    """Raise CapabilityDenied unless the resolved member may do this."""
+    if not request.membership.can(capability):
+        raise CapabilityDenied(capability, request.membership)
+
+
+def _resolve_membership(request, org_slug: str) -> Membership:
+    try:
+        return Membership.objects.active().select_related("organization").get(
+            user=request.user, organization__slug=org_slug
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such organization") from None
+
+
+def org_view(capability: str | None = None):
+    """Resolve /o/<org_slug>/ into request.organization and request.membership."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, org_slug, *args, **kwargs):
+            request.membership = _resolve_membership(request, org_slug)
+            request.organization = request.membership.organization
+            if capability:
+                require(request, capability)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def workspace_view(capability: str | None = None):
+    """Resolve /o/<org_slug>/w/<ws_slug>/ through Workspace.objects.visible_to(user)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, org_slug, ws_slug, *args, **kwargs):
+            try:
+                workspace = Workspace.objects.visible_to(request.user).select_related(
+                    "organization"
+                ).get(organization__slug=org_slug, slug=ws_slug)
+            except Workspace.DoesNotExist:
+                raise Http404("No such workspace") from None
+            request.workspace = workspace
+            request.organization = workspace.organization
+            request.membership = Membership.objects.active().get(
+                user=request.user, organization=workspace.organization
+            )
+            request.membership.organization = workspace.organization
+            if capability:
+                require(request, capability)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,92 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.db.models import Exists, OuterRef, Prefetch
+
+from accounts.access import (
+    AccessFacts,
+    InvitationFact,
+    JoinableFact,
+    JoinRequestFact,
+    OrganizationFact,
+    WorkspaceFact,
+)
+from workspaces.models import (
+    Invitation,
+    JoinRequest,
+    Membership,
+    Workspace,
+    WorkspaceUserObjectPermission,
+)
+from workspaces.roles import Role
+from workspaces.services import joinable_organizations
+
+
+def access_facts(user) -> AccessFacts:
+    """Everything /access/ says about one user, in a fixed number of queries."""
+    emails = {e.email.lower(): e.verified for e in EmailAddress.objects.filter(user=user)}
+    verified = {e for e, ok in emails.items() if ok}
+    email_verified = emails.get(user.email.lower(), False)
+    invitations = (
+        Invitation.objects.pending().filter(email__in=verified)
+        .exclude(organization__memberships__user=user, organization__memberships__is_active=True)
+        .select_related("organization", "invited_by").order_by("created_at")
+    ) if verified else []
+    memberships = list(
+        Membership.objects.active().filter(user=user).select_related("organization")
+        .order_by("organization__name")
+    )
+    visible = Workspace.objects.visible_to(user).order_by("name")
+    by_org: dict[int, list[WorkspaceFact]] = {}
+    for workspace in visible.only("name", "slug", "organization_id"):
+        by_org.setdefault(workspace.organization_id, []).append(
+            WorkspaceFact(workspace.name, workspace.slug))
+    owners = Membership.objects.active().with_role(Role.OWNER).select_related("user")
+    join_requests = (JoinRequest.objects.pending().filter(user=user)
+                     .select_related("organization")
+                     .prefetch_related(Prefetch("organization__memberships", queryset=owners,
+                                                to_attr="owners")))
+    joinable = joinable_organizations(user).order_by("name") if verified and not memberships \
+        else []
+    return AccessFacts(
+        email=user.email,
+        email_verified=email_verified,
+        invitations=tuple(
+            InvitationFact(i.pk, i.organization.name, tuple(i.role_labels),
+                           i.invited_by.display_name) for i in invitations),
+        join_requests=tuple(
+            JoinRequestFact(r.pk, r.organization.name,
+                            tuple(o.user.display_name for o in r.organization.owners),
+                            r.created_at) for r in join_requests),
+        organizations=tuple(
+            OrganizationFact(m.organization.name, m.organization.slug, tuple(m.role_labels),
+                             tuple(by_org.get(m.organization_id, ())),
+                             m.can("workspaces.manage")) for m in memberships),
+        joinable=tuple(JoinableFact(o.pk, o.name) for o in joinable),
+    )
+
+
+def access_facts_for(request) -> AccessFacts:
+    """access_facts of the signed-in user, loaded once per request (page and banner)."""
+    if getattr(request, "_access_facts", None) is None:
+        request._access_facts = access_facts(request.user)
+    return request._access_facts
+
+
+def members_of(organization):
+    """Active members with their user, MFA state and workspace grants (three queries)."""
+    mfa = Authenticator.objects.filter(user=OuterRef("user"))
+    grants = WorkspaceUserObjectPermission.objects.select_related("content_object")
+    return (Membership.objects.for_organization(organization)
+            .select_related("user").annotate(has_mfa=Exists(mfa))
+            .prefetch_related(Prefetch("user__workspaceuserobjectpermission_set",
+                                       queryset=grants.filter(
+                                           content_object__organization=organization),
+                                       to_attr="grants"))
+            .order_by("user__full_name", "user__email"))
+
+
+def holders_of(organization, roles) -> list[Membership]:
+    """Members holding any of these roles, for naming who can do something."""
+    return list(Membership.objects.for_organization(organization)
+                .filter(roles__overlap=list(roles)).select_related("user")
+                .order_by("user__full_name")[:5])

@@ -1,0 +1,115 @@
+"""Walk every URL pattern of our apps as a signed-in member of another organization.
+
+Each pattern that names an organization's object must answer 404 to every method it
+accepts. A new pattern whose URL arguments this walk cannot fill fails the test until
+it is taught here, so no page slips through uncovered.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from workspaces import services
+from workspaces.models import Invitation, JoinRequest
+from workspaces.roles import Role
+
+OUR_APPS = ("accounts.", "workspaces.", "onboarding.", "keys.", "webhooks.", "usage.",
+            "audit.", "docs.", "portal.")
+
+# Patterns that name no organization's object, each with the reason it is safe.
+UNSCOPED = {
+    "access": "the signed-in user's own state",
+    "access_resend_verification": "the signed-in user's own address",
+    "access_join_request_create": "only organizations that claimed the user's own domain",
+    "organization_create": "creates a new organization",
+    "invitation": "a bearer link; it says whom it invites and only that address can take it",
+    "docs:index": "public documentation",
+    "docs:page": "public documentation",
+}
+
+
+def _kwargs(entry) -> set[str]:
+    return set(getattr(entry.pattern, "converters", {})) | set(entry.pattern.regex.groupindex)
+
+
+def our_patterns(resolver=None, namespace="", inherited=frozenset()):
+    """(name, URL argument names including those of enclosing includes)."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from our_patterns(entry, ns, inherited | _kwargs(entry))
+        elif isinstance(entry, URLPattern) and entry.lookup_str.startswith(OUR_APPS):
+            yield f"{namespace}{entry.name}", inherited | _kwargs(entry)
+
+
+@pytest.fixture
+def victim(db, workspace_factory, membership_factory, user_factory, owner, workspace):
+    """Organization A with one of each kind of object the URLs can name."""
+    organization = workspace.organization
+    member = membership_factory(organization=organization, roles=[Role.DEVELOPER])
+    invitation, _ = services.invite_member(actor=owner, organization=organization,
+                                           email="invitee@a.test", roles=[Role.VIEWER])
+    asker = user_factory(email="asker@a.test")
+    join_request = JoinRequest.objects.create(organization=organization, user=asker)
+    return {
+        "org_slug": organization.slug,
+        "ws_slug": workspace.slug,
+        "membership_id": member.pk,
+        "invitation_id": invitation.pk,
+        "join_request_id": join_request.pk,
+        "fmt": "csv",
+    }
+
+
+@pytest.fixture
+def outsider_client(client, membership_factory, workspace_factory):
+    """An Owner of organization B, with a workspace of the same slug as A's."""
+    other = workspace_factory(slug="ws-shared")
+    membership = membership_factory(organization=other.organization, roles=[Role.OWNER])
+    client.force_login(membership.user)
+    return client
+
+
+def accepted_methods(client, url: str) -> list[str]:
+    response = client.get(url)
+    if response.status_code != 405:
+        return ["GET", "POST"]
+    return [m.strip() for m in response["Allow"].split(",") if m.strip() != "OPTIONS"]
+
+
+@pytest.mark.django_db
+def test_every_scoped_url_answers_404_to_a_member_of_another_organization(
+    outsider_client, victim
+):
+    walked, uncovered = [], []
+    for name, kwargs in our_patterns():
+        if name in UNSCOPED:
+            continue
+        if not kwargs or not kwargs <= victim.keys():
+            uncovered.append(f"{name} {sorted(kwargs - victim.keys())}")
+            continue
+        url = reverse(name, kwargs={k: victim[k] for k in kwargs})
+        for method in accepted_methods(outsider_client, url):
+            response = getattr(outsider_client, method.lower())(url)
+            assert response.status_code == 404, f"{method} {url} gave {response.status_code}"
+            walked.append(f"{method} {name}")
+
+    assert uncovered == [], "teach this test the URL arguments of: " + ", ".join(uncovered)
+    assert len(walked) >= 20
+
+
+@pytest.mark.django_db
+def test_outsider_changed_nothing_of_the_other_organization(outsider_client, victim):
+    for name, kwargs in our_patterns():
+        if name not in UNSCOPED and kwargs and kwargs <= victim.keys():
+            outsider_client.post(reverse(name, kwargs={k: victim[k] for k in kwargs}),
+                                 {"roles": [Role.OWNER], "reason": "x", "name": "Pwned"})
+
+    assert Invitation.objects.get(pk=victim["invitation_id"]).status == "pending"
+    assert JoinRequest.objects.get(pk=victim["join_request_id"]).status == "pending"
+
+
+def test_every_pattern_of_our_apps_is_either_scoped_or_listed_as_unscoped():
+    names = {name for name, _ in our_patterns()}
+
+    assert set(UNSCOPED) <= names, f"stale entries: {set(UNSCOPED) - names}"

@@ -1,0 +1,399 @@
+"""Views are thin: resolve the scope, bind a form, call one service, redirect or render."""
+
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.access import access_state
+from workspaces import services
+from workspaces.domains import domain_of
+from workspaces.forms import (
+    ApproveJoinForm,
+    BillingProfileForm,
+    DeclineJoinForm,
+    DomainForm,
+    InviteForm,
+    JoinRequestForm,
+    MemberAccessForm,
+    MemberRolesForm,
+    NameForm,
+)
+from workspaces.models import (
+    BillingProfile,
+    Invitation,
+    JoinRequest,
+    Membership,
+    VerifiedDomain,
+    Workspace,
+)
+from workspaces.receivers import SESSION_KEY
+from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
+from workspaces.scoping import CapabilityDenied, org_view, require
+from workspaces.selectors import access_facts_for, holders_of, members_of
+
+
+def _submit(form, call):
+    """Run a service for a valid form; its ValidationError lands next to the field."""
+    if not form.is_valid():
+        return None
+    try:
+        return call(form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+def _flash_error(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+def _org_page(request, template: str, context: dict, status: int = 200):
+    membership = request.membership
+    pending = (JoinRequest.objects.for_organization(request.organization).pending().count()
+               if membership.can("members.manage") else 0)
+    return render(request, template, {
+        "organization": request.organization, "membership": membership,
+        "pending_join_requests": pending, **context,
+    }, status=status)
+
+
+# --- account access ------------------------------------------------------------
+
+@login_required
+def access(request):
+    facts = access_facts_for(request)
+    state = access_state(facts)
+    join_form = JoinRequestForm(organizations=facts.joinable) if facts.joinable else None
+    return render(request, "workspaces/access.html", {
+        "state": state, "facts": facts, "join_form": join_form,
+    })
+
+
+@login_required
+@require_POST
+def access_invitation_accept(request, invitation_id: int):
+    get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
+    try:
+        membership = services.accept_invitation(actor=request.user, invitation_id=invitation_id,
+                                                request=request)
+    except ValidationError as error:
+        _flash_error(request, error)
+        return redirect("access")
+    messages.success(request, f"You joined {membership.organization}.")
+    return redirect("organization_home", membership.organization.slug)
+
+
+@login_required
+@require_POST
+def access_invitation_decline(request, invitation_id: int):
+    get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
+    try:
+        invitation = services.decline_invitation(actor=request.user,
+                                                 invitation_id=invitation_id, request=request)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.info(request, f"You declined the invitation to {invitation.organization}.")
+    return redirect("access")
+
+
+@login_required
+@require_POST
+def access_join_request_create(request):
+    form = JoinRequestForm(request.POST,
+                           organizations=services.joinable_organizations(request.user))
+    join_request = _submit(form, lambda d: services.request_to_join(
+        actor=request.user, organization_id=d["organization"], message=d["message"],
+        request=request))
+    if join_request is None:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    return redirect("access")
+
+
+@login_required
+@require_POST
+def access_join_request_cancel(request, join_request_id: int):
+    get_object_or_404(JoinRequest.objects.by_user(request.user), pk=join_request_id)
+    try:
+        services.cancel_join_request(actor=request.user, join_request_id=join_request_id,
+                                     request=request)
+    except ValidationError as error:
+        _flash_error(request, error)
+    else:
+        messages.info(request, "Your request was cancelled.")
+    return redirect("access")
+
+
+def invitation(request, token: str):
+    """The emailed link. Anyone holding it sees whom it invites; only the invited,
+    verified address can take it."""
+    found = services.find_invitation(token)
+    user = request.user if request.user.is_authenticated else None
+    if found and user and found.status == "accepted" and found.decided_by_id == user.pk:
+        # Back from signing up with this link: the invitation was taken on the way.
+        return redirect("organization_home", found.organization.slug)
+    problem = services.invitation_problem(found, user)
+    if request.method == "POST" and user is not None and problem is None:
+        handler = (services.decline_invitation if request.POST.get("decision") == "decline"
+                   else services.accept_invitation)
+        try:
+            result = handler(actor=user, invitation_id=found.pk, request=request)
+        except ValidationError as error:
+            problem = error
+        else:
+            if isinstance(result, Membership):
+                messages.success(request, f"You joined {result.organization}.")
+                return redirect("organization_home", result.organization.slug)
+            messages.info(request, f"You declined the invitation to {found.organization}.")
+            return redirect("access")
+    if user is None and problem is None:
+        # Signing up with the invited address from this link proves the address.
+        get_adapter(request).stash_verified_email(request, found.email)
+        request.session[SESSION_KEY] = token
+    return render(request, "workspaces/invitation.html", {
+        "invitation": found, "problem": problem, "next": request.path,
+    }, status=404 if found is None else 200)
+
+
+@login_required
+def organization_create(request):
+    form = NameForm(request.POST or None, label="Organization name",
+                    help_text="Your company's name as your teammates know it.")
+    if request.method == "POST":
+        organization = _submit(form, lambda d: services.create_organization(
+            actor=request.user, name=d["name"], request=request))
+        if organization:
+            messages.success(request, f"{organization} is created and you are its Owner.")
+            return redirect("workspace_create", organization.slug)
+    return render(request, "workspaces/organization_create.html", {"form": form})
+
+
+# --- organization ------------------------------------------------------------------
+
+@org_view()
+def organization_home(request):
+    workspaces = Workspace.objects.visible_to(request.user).for_organization(
+        request.organization)
+    owners = holders_of(request.organization, [Role.OWNER])
+    return _org_page(request, "workspaces/organization_home.html", {
+        "workspaces": workspaces, "owners": owners,
+    })
+
+
+@org_view("workspaces.manage")
+def workspace_create(request):
+    suggestion = "" if request.organization.workspaces.exists() else \
+        f"{request.organization.name} integration"
+    form = NameForm(request.POST or None, initial={"name": suggestion}, label="Workspace name",
+                    help_text="One workspace per integration or app, e.g. “Payouts app”.")
+    if request.method == "POST":
+        workspace = _submit(form, lambda d: services.create_workspace(
+            actor=request.user, organization=request.organization, name=d["name"],
+            request=request))
+        if workspace:
+            messages.success(request, f"Workspace {workspace} is created.")
+            return redirect("workspace_overview", request.organization.slug, workspace.slug)
+    return _org_page(request, "workspaces/workspace_create.html", {"form": form})
+
+
+@org_view("members.manage")
+def members(request):
+    return _org_page(request, "workspaces/members.html", {
+        "members": members_of(request.organization),
+    })
+
+
+@org_view("members.manage")
+def member_detail(request, membership_id: int):
+    member = get_object_or_404(
+        members_of(request.organization), pk=membership_id)
+    roles_form = MemberRolesForm(initial={"roles": member.roles}, prefix="roles")
+    access_form = MemberAccessForm(organization=request.organization, prefix="access", initial={
+        "everything": not member.restricted,
+        "workspaces": [g.content_object for g in member.user.grants],
+    })
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "roles":
+            roles_form = MemberRolesForm(request.POST, prefix="roles")
+            done = _submit(roles_form, lambda d: services.change_roles(
+                actor=request.user, organization=request.organization,
+                membership_id=member.pk, roles=d["roles"], request=request))
+        elif action == "access":
+            access_form = MemberAccessForm(request.POST, organization=request.organization,
+                                           prefix="access")
+            done = _submit(access_form, lambda d: services.restrict_member(
+                actor=request.user, organization=request.organization,
+                membership_id=member.pk, workspaces=access_form.chosen(), request=request))
+        else:
+            raise Http404("Unknown action")
+        if done:
+            messages.success(request, f"Saved {member.user.display_name}'s access.")
+            return redirect("member_detail", request.organization.slug, member.pk)
+    return _org_page(request, "workspaces/member_detail.html", {
+        "member": member, "roles_form": roles_form, "access_form": access_form,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@org_view("members.manage")
+@require_POST
+def member_remove(request, membership_id: int):
+    try:
+        member = services.remove_member(actor=request.user, organization=request.organization,
+                                        membership_id=membership_id, request=request)
+    except ValidationError as error:
+        _flash_error(request, error)
+        return redirect("members", request.organization.slug)
+    messages.success(request, f"{member.user.display_name} was removed.")
+    return redirect("members", request.organization.slug)
+
+
+@org_view()
+def organization_leave(request):
+    if request.method == "POST":
+        try:
+            services.leave_organization(actor=request.user, organization=request.organization,
+                                        request=request)
+        except ValidationError as error:
+            _flash_error(request, error)
+        else:
+            messages.info(request, f"You left {request.organization}.")
+            return redirect("access")
+    return _org_page(request, "workspaces/organization_leave.html", {})
+
+
+@org_view("members.manage")
+def invitations(request):
+    form = InviteForm(request.POST or None, organization=request.organization)
+    if request.method == "POST":
+        result = _submit(form, lambda d: services.invite_member(
+            actor=request.user, organization=request.organization, email=d["email"],
+            roles=d["roles"], workspaces=d["workspaces"], request=request))
+        if result:
+            invitation, created = result
+            if created:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+            else:
+                messages.info(request, f"{invitation.email} already has an open invitation "
+                                       f"(sent {invitation.last_sent_at:%d %b}); resend it below.")
+            return redirect("invitations", request.organization.slug)
+    pending = (Invitation.objects.for_organization(request.organization)
+               .filter(status="pending").select_related("invited_by")
+               .prefetch_related("workspaces"))
+    return _org_page(request, "workspaces/invitations.html", {
+        "form": form, "pending": pending,
+    }, status=400 if form.errors else 200)
+
+
+def _invitation_action(service, done: str):
+    @org_view("members.manage")
+    @require_POST
+    def view(request, invitation_id: int):
+        try:
+            invitation = service(actor=request.user, organization=request.organization,
+                                 invitation_id=invitation_id, request=request)
+        except ValidationError as error:
+            _flash_error(request, error)
+        else:
+            messages.success(request, done.format(email=invitation.email))
+        return redirect("invitations", request.organization.slug)
+
+    return view
+
+
+invitation_resend = _invitation_action(services.resend_invitation,
+                                       "A new link was sent to {email}.")
+invitation_revoke = _invitation_action(services.revoke_invitation,
+                                       "The invitation to {email} was revoked.")
+
+
+@org_view("members.manage")
+def join_requests(request):
+    pending = (JoinRequest.objects.for_organization(request.organization).pending()
+               .select_related("user"))
+    return _org_page(request, "workspaces/join_requests.html", {
+        "pending": pending, "approve_form": ApproveJoinForm(initial={"roles": [Role.DEVELOPER]}),
+        "decline_form": DeclineJoinForm(),
+    })
+
+
+@org_view("members.manage")
+@require_POST
+def join_request_decide(request, join_request_id: int, decision: str):
+    join_request = get_object_or_404(
+        JoinRequest.objects.for_organization(request.organization).select_related("user"),
+        pk=join_request_id)
+    if decision == "approve":
+        form = ApproveJoinForm(request.POST)
+        done = _submit(form, lambda d: services.approve_join_request(
+            actor=request.user, organization=request.organization,
+            join_request_id=join_request.pk, roles=d["roles"], request=request))
+    else:
+        form = DeclineJoinForm(request.POST)
+        done = _submit(form, lambda d: services.decline_join_request(
+            actor=request.user, organization=request.organization,
+            join_request_id=join_request.pk, reason=d["reason"], request=request))
+    if done:
+        verb = "approved" if decision == "approve" else "declined"
+        messages.success(request, f"{join_request.user.display_name}'s request was {verb}.")
+        return redirect("join_requests", request.organization.slug)
+    return _org_page(request, "workspaces/join_request_decide.html", {
+        "join_request": join_request, "form": form, "decision": decision,
+    }, status=400)
+
+
+@org_view("members.manage")
+def domains(request):
+    own = sorted({domain_of(e.email) for e in request.user.emailaddress_set.filter(
+        verified=True)})
+    form = DomainForm(request.POST or None, domains=own)
+    if request.method == "POST":
+        claimed = _submit(form, lambda d: services.claim_domain(
+            actor=request.user, organization=request.organization, domain=d["domain"],
+            request=request))
+        if claimed:
+            messages.success(request, f"{claimed.domain} is now verified for "
+                                      f"{request.organization}.")
+            return redirect("domains", request.organization.slug)
+    return _org_page(request, "workspaces/domains.html", {
+        "form": form, "claimed": VerifiedDomain.objects.filter(
+            organization=request.organization).select_related("verified_by"),
+    }, status=400 if form.errors else 200)
+
+
+@org_view("billing.read")
+def billing(request):
+    profile = (BillingProfile.objects.filter(organization=request.organization).first()
+               or BillingProfile(organization=request.organization))
+    form = BillingProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST":
+        require(request, "billing.manage")
+        saved = _submit(form, lambda d: services.update_billing_profile(
+            actor=request.user, organization=request.organization, data=d, request=request))
+        if saved:
+            messages.success(request, "Billing profile saved.")
+            return redirect("billing", request.organization.slug)
+    return _org_page(request, "workspaces/billing.html", {
+        "form": form, "profile": profile, "can_manage": request.membership.can("billing.manage"),
+    }, status=400 if form.errors else 200)
+
+
+def permission_denied(request, exception=None):
+    """403 that says which roles may do it and who holds them."""
+    context = {}
+    if isinstance(exception, CapabilityDenied):
+        organization = exception.membership.organization
+        context = {
+            "what": CAPABILITY_DESCRIPTIONS.get(exception.capability, exception.capability),
+            "roles": [r.label for r in exception.roles],
+            "holders": holders_of(organization, exception.roles),
+            "organization": organization,
+            "members_url": reverse("organization_home", args=[organization.slug]),
+        }
+    return render(request, "403.html", context, status=403)

@@ -34,7 +34,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when PORTAL_ENV=production")
-    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # noqa: S105 - development default
+    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # development default only
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "docs",
+    "workspaces",
+    "onboarding",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.stage",
+                "workspaces.context_processors.organizations",
+                "onboarding.context_processors.next_lane",
             ],
         },
     },
@@ -189,6 +193,11 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 USERSESSIONS_TRACK_ACTIVITY = False
 # Guardian's anonymous user needs a username field; we have none and need none.
 ANONYMOUS_USER_NAME = None
+
+# --- Onboarding -------------------------------------------------------------
+# Approve sandbox requests at once when the requester's email is verified and they
+# belong to the organization; otherwise they wait for a platform reviewer.
+SANDBOX_AUTO_APPROVE = env_bool("SANDBOX_AUTO_APPROVE", True)
 
 # --- Email ------------------------------------------------------------------
 # Django and allauth hand mail to a backend that queues a Celery task after commit;

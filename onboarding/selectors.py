@@ -1,0 +1,65 @@
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from accounts.access import access_state
+from onboarding.facts import WorkspaceFacts, load_facts
+from onboarding.lanes import Lane, next_lane
+from workspaces.models import Membership, Workspace
+from workspaces.selectors import access_facts_for
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The next-lane banner as the template draws it."""
+
+    title: str
+    sentence: str
+    button: str
+    url: str
+    method: str
+    yours: bool
+    context: str  # which workspace (or the account) the step is about
+
+
+def workspace_facts(request, workspace: Workspace) -> WorkspaceFacts:
+    """Facts of the request's workspace, loaded once per request."""
+    cached = getattr(request, "_workspace_facts", None)
+    if cached is None or cached[0] != workspace.pk:
+        request._workspace_facts = (workspace.pk, load_facts(workspace))
+    return request._workspace_facts[1]
+
+
+def _from_lane(lane: Lane, workspace_name: str) -> Banner:
+    return Banner(lane.title, lane.sentence, lane.button,
+                  reverse(lane.url_name, args=lane.url_args), "get", lane.yours,
+                  workspace_name)
+
+
+def banner_for(request) -> Banner:
+    """The workspace in the URL decides; elsewhere the user's first workspace, or, with
+    none, the account-access state. A constant number of queries either way."""
+    workspace = getattr(request, "workspace", None)
+    if workspace is not None:
+        facts = workspace_facts(request, workspace)
+        return _from_lane(next_lane(facts, request.membership.roles), workspace.name)
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name == "access":
+        return _from_access(request)
+    workspace = (Workspace.objects.visible_to(request.user).select_related("organization")
+                 .order_by("organization__name", "name").first())
+    if workspace is not None:
+        roles = (Membership.objects.active().filter(user=request.user,
+                                                    organization=workspace.organization_id)
+                 .values_list("roles", flat=True).first())
+        lane = next_lane(workspace_facts(request, workspace), roles)
+        return _from_lane(lane, f"{workspace.organization.name} · {workspace.name}")
+    return _from_access(request)
+
+
+def _from_access(request) -> Banner:
+    """On /access/ the banner is the account-access state itself."""
+    state = access_state(access_facts_for(request))
+    return Banner(state.headline, state.sentence, state.step.label,
+                  reverse(state.step.url_name, args=state.step.args), state.step.method,
+                  True, "Your account")

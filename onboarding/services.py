@@ -1,0 +1,96 @@
+"""Writes of the onboarding lanes: sandbox requests and their decisions."""
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import Action
+from audit.services import record
+from onboarding.models import SandboxRequest, SandboxStatus
+from workspaces.models import Membership, Workspace
+
+
+def _mail(template: str, to: list[str], context: dict) -> None:
+    subject = render_to_string(f"onboarding/email/{template}_subject.txt", context).strip()
+    send_mail(subject, render_to_string(f"onboarding/email/{template}.txt", context), None, to)
+
+
+def _policy_approves(actor, workspace: Workspace) -> bool:
+    verified = EmailAddress.objects.filter(user=actor, email__iexact=actor.email,
+                                           verified=True).exists()
+    attached = Membership.objects.for_organization(workspace.organization).filter(
+        user=actor).exists()
+    return settings.SANDBOX_AUTO_APPROVE and verified and attached
+
+
+@transaction.atomic
+def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
+                           expected_monthly_calls: int, product_areas, request=None
+                           ) -> SandboxRequest:
+    """File a sandbox request; the policy may approve it at once."""
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    latest = SandboxRequest.objects.for_workspace(workspace).first()
+    if latest and latest.status == SandboxStatus.PENDING:
+        raise ValidationError("A request for this workspace is already waiting for review.")
+    if latest and latest.status == SandboxStatus.APPROVED:
+        raise ValidationError("This workspace already has sandbox access.")
+    if not product_areas:
+        raise ValidationError({"product_areas": "Choose at least one product area."})
+    sandbox_request = SandboxRequest.objects.create(
+        workspace=workspace, requested_by=actor, use_case=use_case.strip(),
+        expected_monthly_calls=expected_monthly_calls, product_areas=list(product_areas),
+    )
+    record(action=Action.SANDBOX_REQUESTED, actor=actor, request=request, workspace=workspace,
+           target=sandbox_request, details={"expected_monthly_calls": expected_monthly_calls,
+                                            "product_areas": list(product_areas)})
+    if _policy_approves(actor, workspace):
+        sandbox_request.status = SandboxStatus.APPROVED
+        sandbox_request.auto_approved = True
+        sandbox_request.decided_at = timezone.now()
+        sandbox_request.save()
+        record(action=Action.SANDBOX_APPROVED, request=request, workspace=workspace,
+               target=sandbox_request, details={"by": "policy"})
+    return sandbox_request
+
+
+class ReviewConflict(ValidationError):
+    """The request was decided by someone else meanwhile."""
+
+
+@transaction.atomic
+def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
+                           reason: str = "") -> SandboxRequest:
+    """A platform reviewer approves or denies (with a reason) a pending request."""
+    sandbox_request = (SandboxRequest.objects.select_for_update()
+                       .select_related("workspace__organization", "requested_by")
+                       .get(pk=sandbox_request_id))
+    if sandbox_request.status != SandboxStatus.PENDING:
+        decided = sandbox_request.get_status_display().lower()
+        raise ReviewConflict(f"This request was already {decided}.")
+    workspace = sandbox_request.workspace
+    if Membership.objects.for_organization(workspace.organization).filter(
+            user=reviewer).exists():
+        raise ValidationError("You belong to this organization, so another reviewer must "
+                              "decide.")
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError({"reason": "Say why, so the customer knows what to change."})
+    sandbox_request.status = SandboxStatus.APPROVED if approve else SandboxStatus.DENIED
+    sandbox_request.decided_at, sandbox_request.decided_by = timezone.now(), reviewer
+    sandbox_request.reason = "" if approve else reason
+    sandbox_request.save()
+    record(action=Action.SANDBOX_APPROVED if approve else Action.SANDBOX_DENIED,
+           actor=reviewer, workspace=workspace, target=sandbox_request,
+           details={} if approve else {"reason": reason})
+    url = settings.SITE_URL + reverse("workspace_overview",
+                                      args=[workspace.organization.slug, workspace.slug])
+    _mail("sandbox_decided", [sandbox_request.requested_by.email], {
+        "sandbox_request": sandbox_request, "workspace": workspace, "approved": approve,
+        "url": url,
+    })
+    return sandbox_request

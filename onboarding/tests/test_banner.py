@@ -1,0 +1,99 @@
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from onboarding import services
+from workspaces.roles import Role
+from workspaces.tests.test_tenancy import our_patterns
+
+ALLAUTH_PAGES = ["account_email", "account_change_password", "mfa_index", "usersessions_list"]
+
+
+@pytest.fixture
+def scoped(workspace, owner):
+    """URL arguments for every pattern, all within the owner's own organization."""
+    return {"org_slug": workspace.organization.slug, "ws_slug": workspace.slug,
+            "membership_id": workspace.organization.memberships.get(user=owner).pk,
+            "fmt": "csv"}
+
+
+def signed_in_pages(scoped):
+    for name, kwargs in our_patterns():
+        if name.startswith("docs:") or not kwargs <= scoped.keys():
+            continue
+        yield name, reverse(name, kwargs={k: scoped[k] for k in kwargs})
+    for name in ALLAUTH_PAGES:
+        yield name, reverse(name)
+
+
+@pytest.mark.django_db
+def test_every_signed_in_page_shows_the_stage_and_the_next_lane(client, owner, scoped):
+    client.force_login(owner)
+    seen = []
+
+    for name, url in signed_in_pages(scoped):
+        response = client.get(url)
+        if response.status_code == 405 or response.get("Content-Type", "").startswith(
+                "text/csv"):
+            continue
+        # The Owner lacks only audit.export (DESIGN §3); the 403 page is a page too.
+        assert response.status_code == (403 if name == "organization_audit_export" else 200), \
+            f"{name}: {response.status_code}"
+        text = response.content.decode()
+        assert 'data-testid="lane-banner"' in text, name
+        assert 'class="stage-band' in text, name
+        seen.append(name)
+
+    assert {"access", "workspace_overview", "members", "billing", "account_email"} <= set(seen)
+
+
+@pytest.mark.django_db
+def test_workspace_banner_moves_on_when_sandbox_access_is_granted(client, workspace, owner):
+    client.force_login(owner)
+    overview = reverse("workspace_overview", args=[workspace.organization.slug, workspace.slug])
+    assert "Request sandbox access" in client.get(overview).content.decode()
+
+    services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
+                                    expected_monthly_calls=5, product_areas=["accounts"])
+
+    text = client.get(overview).content.decode()
+    assert "Issue your first sandbox key" in text
+    assert "stage-band--sandbox" in text
+
+
+@pytest.mark.django_db
+def test_banner_names_who_a_step_waits_on(client, workspace, owner, member_client):
+    services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
+                                    expected_monthly_calls=5, product_areas=["accounts"])
+    client, _ = member_client(workspace.organization, Role.BILLING_CONTACT)
+
+    text = client.get(reverse("billing", args=[workspace.organization.slug])).content.decode()
+
+    assert f"Issue your first sandbox key is waiting on {owner.display_name} (owner)." in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 200])
+def test_banner_costs_the_same_queries_with_1_and_200_members_and_workspaces(
+    client, workspace, owner, membership_factory, workspace_factory, size,
+    django_assert_max_num_queries,
+):
+    organization = workspace.organization
+    for _ in range(size):
+        membership_factory(organization=organization, roles=[Role.DEVELOPER])
+        workspace_factory(organization=organization, created_by=owner)
+    client.force_login(owner)
+    pages = [reverse("workspace_overview", args=[organization.slug, workspace.slug]),
+             reverse("account_email"), reverse("access")]
+    for url in pages:
+        client.get(url)
+        with django_assert_max_num_queries(14):
+            assert 'data-testid="lane-banner"' in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_anonymous_pages_show_no_banner(client):
+    text = client.get(reverse("docs:index")).content.decode()
+
+    assert 'data-testid="lane-banner"' not in text
+    assert AuditEvent.objects.count() == 0

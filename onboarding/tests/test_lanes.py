@@ -1,0 +1,106 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from onboarding.facts import Person, WorkspaceFacts
+from onboarding.lanes import checklist, next_lane, progress
+from workspaces.roles import Role
+
+T = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+DEV = Person("Dana Lee", (Role.DEVELOPER,))
+OWNER = Person("Sam Owner", (Role.OWNER,))
+
+
+def facts(**changes) -> WorkspaceFacts:
+    base = dict(organization_slug="acme", organization_name="Acme", workspace_slug="pay",
+                workspace_name="Payouts", people=(OWNER, DEV))
+    return WorkspaceFacts(**{**base, **changes})
+
+
+APPROVED = dict(sandbox_status="approved", sandbox_requested_at=T, sandbox_decided_at=T)
+
+
+@pytest.mark.parametrize(
+    ("given", "roles", "key", "title", "yours", "url_name", "owner"),
+    [
+        (facts(), [Role.DEVELOPER], "request_sandbox", "Request sandbox access", True,
+         "sandbox_request", "you"),
+        (facts(), [Role.BILLING_CONTACT], "request_sandbox", "Request sandbox access", False,
+         "sandbox_request", "Dana Lee (developer), Sam Owner (owner)"),
+        (facts(sandbox_status="pending", sandbox_requested_at=T), [Role.OWNER],
+         "sandbox_pending", "Sandbox access is being reviewed", False, "sandbox_request",
+         "a platform reviewer"),
+        (facts(sandbox_status="denied", sandbox_requested_at=T, sandbox_reason="Too vague."),
+         [Role.OWNER], "sandbox_denied", "Sandbox access was denied", True, "sandbox_request",
+         "you"),
+        (facts(**APPROVED), [Role.DEVELOPER], "first_key", "Issue your first sandbox key",
+         True, "docs:page", "you"),
+        (facts(**APPROVED), [Role.VIEWER], "first_key", "Issue your first sandbox key",
+         False, "docs:page", "Dana Lee (developer), Sam Owner (owner)"),
+        (facts(**APPROVED, first_key_at=T), [Role.DEVELOPER], "first_call",
+         "Make your first API call", True, "docs:page", "you"),
+        (facts(**APPROVED, first_key_at=T, first_call_at=T), [Role.TECHNICAL_LEAD],
+         "webhook", "Connect a webhook endpoint", True, "docs:page", "you"),
+        (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T),
+         [Role.VIEWER], "review_usage", "Review your usage", True, "docs:page", "you"),
+        (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+               usage_reviewed_at=T), [Role.COMPLIANCE], "production_review",
+         "Start the production review", True, "docs:page", "you"),
+        (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+               usage_reviewed_at=T), [Role.DEVELOPER], "production_review",
+         "Start the production review", False, "docs:page", "Sam Owner (owner)"),
+        (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+               usage_reviewed_at=T, production_approved_at=T), [Role.VIEWER], "production",
+         "Live in production", True, "workspace_overview", "you"),
+    ],
+)
+def test_next_lane_for_every_state_and_viewer(given, roles, key, title, yours, url_name, owner):
+    lane = next_lane(given, roles)
+
+    assert (lane.key, lane.title, lane.yours, lane.url_name, lane.owner) == (
+        key, title, yours, url_name, owner)
+
+
+def test_a_step_of_someone_else_names_who_it_waits_on():
+    lane = next_lane(facts(**APPROVED), [Role.BILLING_CONTACT])
+
+    assert lane.sentence == ("Issue your first sandbox key is waiting on Dana Lee (developer), "
+                             "Sam Owner (owner).")
+
+
+def test_owner_is_offered_to_invite_when_nobody_holds_the_role():
+    given = facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+                  usage_reviewed_at=T, people=(Person("Sam", (Role.OWNER, Role.DEVELOPER)),))
+
+    lane = next_lane(given, [Role.DEVELOPER])
+    assert (lane.key, lane.owner) == ("production_review", "Sam (owner)")
+
+    nobody = facts(**APPROVED, people=())
+    assert next_lane(nobody, [Role.BILLING_CONTACT]).url_name == "organization_home"
+    assert next_lane(nobody, [Role.BILLING_CONTACT]).button == "See the organization"
+
+
+def test_owner_without_sandbox_capability_holders_gets_an_invite_button():
+    nobody = facts(**APPROVED, people=())
+
+    lane = next_lane(nobody, [Role.SECURITY_OWNER, Role.BILLING_CONTACT])
+    assert lane.button == "See the organization"
+
+
+def test_checklist_marks_done_current_waiting_and_upcoming():
+    items = checklist(facts(sandbox_status="pending", sandbox_requested_at=T), [Role.OWNER])
+
+    assert [(i.key, i.status) for i in items] == [
+        ("request_sandbox", "waiting"), ("first_key", "upcoming"), ("first_call", "upcoming"),
+        ("webhook", "upcoming"), ("review_usage", "upcoming"), ("production_review", "upcoming"),
+    ]
+    assert items[0].owner == "a platform reviewer"
+    assert progress(items) == (0, 6)
+
+
+def test_checklist_records_when_each_step_was_done():
+    items = checklist(facts(**APPROVED, first_key_at=T), [Role.DEVELOPER])
+
+    assert [(i.status, i.done_at) for i in items[:3]] == [
+        ("done", T), ("done", T), ("current", None)]
+    assert progress(items) == (2, 6)

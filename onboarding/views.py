@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import Action, AuditEvent
+from audit.selectors import Filters, export_csv, export_jsonl, filtered, sentence
+from audit.services import record
+from onboarding import services
+from onboarding.forms import AuditFilterForm, SandboxRequestForm
+from onboarding.lanes import checklist, progress
+from onboarding.models import SandboxRequest, SandboxStatus
+from onboarding.selectors import workspace_facts
+from workspaces.scoping import org_view, require, workspace_view
+
+PAGE_SIZE = 50
+
+
+def _page(request, template, context, status=200):
+    return render(request, template, {
+        "organization": request.organization, "membership": request.membership,
+        "workspace": getattr(request, "workspace", None), **context,
+    }, status=status)
+
+
+@workspace_view()
+def workspace_overview(request):
+    facts = workspace_facts(request, request.workspace)
+    items = checklist(facts, request.membership.roles)
+    done, total = progress(items)
+    return _page(request, "onboarding/workspace_overview.html", {
+        "facts": facts, "done": done, "total": total,
+        "items": [(item, reverse(item.url_name, args=item.url_args)) for item in items],
+    })
+
+
+@workspace_view()
+def sandbox_request(request):
+    history = list(SandboxRequest.objects.for_workspace(request.workspace)
+                   .select_related("requested_by", "decided_by")[:20])
+    latest = history[0] if history else None
+    can_request = latest is None or latest.status == SandboxStatus.DENIED
+    initial = {}
+    if latest and latest.status == SandboxStatus.DENIED:
+        initial = {"use_case": latest.use_case, "product_areas": latest.product_areas,
+                   "expected_monthly_calls": latest.expected_monthly_calls}
+    form = SandboxRequestForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require(request, "sandbox.manage")
+        if form.is_valid():
+            try:
+                created = services.request_sandbox_access(
+                    actor=request.user, workspace=request.workspace, request=request,
+                    **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if created.status == SandboxStatus.APPROVED:
+                    messages.success(request, "Sandbox access is approved. Next: issue your "
+                                              "first sandbox key.")
+                else:
+                    messages.info(request, "Request sent. A platform reviewer will decide; "
+                                           "you will get an email.")
+                return redirect("workspace_overview", request.organization.slug,
+                                request.workspace.slug)
+    return _page(request, "onboarding/sandbox_request.html", {
+        "form": form, "latest": latest, "history": history, "can_request": can_request,
+        "may_request": request.membership.can("sandbox.manage"),
+    }, status=400 if form.errors else 200)
+
+
+def _filters(request):
+    form = AuditFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return form, Filters(**{k: v for k, v in data.items() if v})
+
+
+def _timeline(request, events, template, extra):
+    form, filters = _filters(request)
+    events = filtered(events.select_related("actor"), filters)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(event, sentence(event)) for event in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _page(request, template, {
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(), **extra,
+    }, status=400 if form.errors else 200)
+
+
+@workspace_view()
+def workspace_history(request):
+    events = AuditEvent.objects.for_workspace(request.workspace)
+    return _timeline(request, events, "onboarding/history.html", {})
+
+
+@org_view("audit.read")
+def organization_audit(request):
+    events = AuditEvent.objects.for_organization(request.organization)
+    return _timeline(request, events, "onboarding/audit_log.html", {
+        "can_export": request.membership.can("audit.export")})
+
+
+@org_view("audit.export")
+def organization_audit_export(request, fmt: str):
+    if fmt not in {"csv", "jsonl"}:
+        raise Http404("Unknown format")
+    _, filters = _filters(request)
+    events = filtered(AuditEvent.objects.for_organization(request.organization), filters)
+    # Recorded before streaming: the export proves the log was reviewed (audit-ready).
+    record(action=Action.AUDIT_EXPORTED, actor=request.user, request=request,
+           organization=request.organization, details={"format": fmt})
+    stream = export_csv(events) if fmt == "csv" else export_jsonl(events)
+    response = StreamingHttpResponse(
+        stream, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="audit-{request.organization.slug}-{stamp}.{fmt}"')
+    return response

@@ -8,6 +8,10 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth hooks: store the name from sign-up, audit sign-in and sign-out."""
 
     def save_user(self, request, user, form, commit=True):
+        # An invitation link stashes the invited address as verified. allauth would add it
+        # to any sign-up from this session; keep it only when that address is the one typed.
+        if not self.is_email_verified(request, form.cleaned_data.get("email", "")):
+            self.unstash_verified_email(request)
         user.full_name = form.cleaned_data.get("full_name", "")
         return super().save_user(request, user, form, commit=commit)
 

@@ -26,9 +26,12 @@ def access_facts(user) -> AccessFacts:
     emails = {e.email.lower(): e.verified for e in EmailAddress.objects.filter(user=user)}
     verified = {e for e, ok in emails.items() if ok}
     email_verified = emails.get(user.email.lower(), False)
+    # A subquery, not exclude() across the relation: that would also hide organizations
+    # the user once left.
+    member_of = Membership.objects.active().filter(user=user).values("organization")
     invitations = (
         Invitation.objects.pending().filter(email__in=verified)
-        .exclude(organization__memberships__user=user, organization__memberships__is_active=True)
+        .exclude(organization__in=member_of)
         .select_related("organization", "invited_by").order_by("created_at")
     ) if verified else []
     memberships = list(

@@ -65,3 +65,22 @@ def test_resend_for_a_verified_address_sends_nothing(
         signed_in_client.post(reverse("access_resend_verification"))
 
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_removed_member_invited_again_sees_the_invitation(
+    client, workspace, owner, membership_factory
+):
+    from workspaces import services
+    from workspaces.roles import Role
+
+    member = membership_factory(organization=workspace.organization)
+    services.remove_member(actor=owner, organization=workspace.organization,
+                           membership_id=member.pk)
+    services.invite_member(actor=owner, organization=workspace.organization,
+                           email=member.user.email, roles=[Role.VIEWER])
+    client.force_login(member.user)
+
+    text = client.get(reverse("access")).content.decode()
+
+    assert f"Invited to {workspace.organization.name} as Viewer" in text

@@ -38,6 +38,9 @@ class Action(models.TextChoices):
     SANDBOX_APPROVED = "sandbox.approved", "Approved sandbox access"
     SANDBOX_DENIED = "sandbox.denied", "Denied sandbox access"
     AUDIT_EXPORTED = "audit.exported", "Exported the audit log"
+    KEY_ISSUED = "key.issued", "Issued an API key"
+    KEY_REVOKED = "key.revoked", "Revoked an API key"
+    KEY_ROTATED = "key.rotated", "Rotated an API key"
 
 
 class AuditEventQuerySet(models.QuerySet):

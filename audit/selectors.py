@@ -23,6 +23,7 @@ KINDS = {
     "member": "Members and invitations",
     "sandbox": "Sandbox access",
     "audit": "Audit log",
+    "key": "API keys",
 }
 EXPORT_FIELDS = ["occurred_at", "action", "actor_email", "organization", "workspace",
                  "target_type", "target_id", "ip_address", "user_agent", "details"]

@@ -1,18 +1,25 @@
 from django.utils.functional import SimpleLazyObject
 
-from onboarding.selectors import banner_for, workspace_facts
+from onboarding.selectors import banner_for
 from portal.context_processors import STAGES
 
 
+def _workspace_stage(request, workspace):
+    # A page about production credentials shows Production once they exist; every other
+    # workspace page shows Sandbox once sandbox access is granted.
+    if getattr(request, "environment", None) == "production":
+        return STAGES["production" if workspace.production_approved_at else "account"]
+    return STAGES["sandbox" if workspace.sandbox_approved_at else "account"]
+
+
 def next_lane(request) -> dict:
-    """The banner on every signed-in page, and the stage band of workspace pages
-    (Sandbox once sandbox access is granted). Lazy: pages that draw neither pay nothing."""
+    """The banner on every signed-in page, and the stage band of workspace pages.
+    Lazy: pages that draw neither pay nothing."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     context = {"lane_banner": SimpleLazyObject(lambda: banner_for(request))}
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
-        context["stage"] = SimpleLazyObject(lambda: STAGES[
-            "sandbox" if workspace_facts(request, workspace).sandbox_approved else "account"])
+        context["stage"] = SimpleLazyObject(lambda: _workspace_stage(request, workspace))
     return context

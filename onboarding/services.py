@@ -28,6 +28,11 @@ def _policy_approves(actor, workspace: Workspace) -> bool:
     return settings.SANDBOX_AUTO_APPROVE and verified and attached
 
 
+def _grant_sandbox(workspace: Workspace, at) -> None:
+    Workspace.objects.filter(pk=workspace.pk, sandbox_approved_at__isnull=True).update(
+        sandbox_approved_at=at)
+
+
 @transaction.atomic
 def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
                            expected_monthly_calls: int, product_areas, request=None
@@ -53,6 +58,7 @@ def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
         sandbox_request.auto_approved = True
         sandbox_request.decided_at = timezone.now()
         sandbox_request.save()
+        _grant_sandbox(workspace, sandbox_request.decided_at)
         record(action=Action.SANDBOX_APPROVED, request=request, workspace=workspace,
                target=sandbox_request, details={"by": "policy"})
     return sandbox_request
@@ -84,6 +90,8 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
     sandbox_request.decided_at, sandbox_request.decided_by = timezone.now(), reviewer
     sandbox_request.reason = "" if approve else reason
     sandbox_request.save()
+    if approve:
+        _grant_sandbox(workspace, sandbox_request.decided_at)
     record(action=Action.SANDBOX_APPROVED if approve else Action.SANDBOX_DENIED,
            actor=reviewer, workspace=workspace, target=sandbox_request,
            details={} if approve else {"reason": reason})

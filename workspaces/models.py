@@ -81,6 +81,10 @@ class Workspace(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Access granted by the onboarding reviews; kept here so that keys and webhooks can
+    # check them without depending on the onboarding app.
+    sandbox_approved_at = models.DateTimeField(null=True, blank=True)
+    production_approved_at = models.DateTimeField(null=True, blank=True)
 
     objects = WorkspaceQuerySet.as_manager()
 

@@ -19,7 +19,7 @@ def scoped(workspace, owner):
 
 def signed_in_pages(scoped):
     for name, kwargs in our_patterns():
-        if name.startswith("docs:") or not kwargs <= scoped.keys():
+        if name.startswith(("docs:", "sandbox:", "gateway_")) or not kwargs <= scoped.keys():
             continue
         yield name, reverse(name, kwargs={k: scoped[k] for k in kwargs})
     for name in ALLAUTH_PAGES:

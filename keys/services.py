@@ -1,0 +1,115 @@
+"""Every write about API keys. The secret exists only in the return value of
+issue_key/rotate_key: it is never stored, logged or put in an audit row."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import Action
+from audit.services import record
+from keys import secrets
+from keys.models import ApiKey, Environment, Scope
+from workspaces.models import Workspace
+
+DEFAULT_OVERLAP = timedelta(hours=24)
+MAX_OVERLAP = timedelta(days=7)
+
+
+def pepper() -> bytes:
+    return settings.API_KEY_PEPPER.encode()
+
+
+def _check_environment(workspace: Workspace, environment: str) -> None:
+    if environment == Environment.SANDBOX and workspace.sandbox_approved_at is None:
+        raise ValidationError("Sandbox keys are available once sandbox access is approved.")
+    if environment == Environment.PRODUCTION and workspace.production_approved_at is None:
+        raise ValidationError("Production keys are available once all four production "
+                              "review stages are approved.")
+
+
+def _new_key(*, actor, workspace, environment, name, scopes, expires_at,
+             rotated_from=None) -> tuple[ApiKey, str]:
+    secret = secrets.generate(environment)
+    key = ApiKey.objects.create(
+        workspace=workspace, environment=environment, name=name,
+        public_id=secrets.public_id(), secret_hash=secrets.hash_key(secret, pepper()),
+        prefix=secrets.PREFIXES[environment], last4=secret[-4:], scopes=list(scopes),
+        created_by=actor, expires_at=expires_at, rotated_from=rotated_from,
+    )
+    return key, secret
+
+
+@transaction.atomic
+def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scopes,
+              expires_at=None, request=None) -> tuple[ApiKey, str]:
+    """Create a key and return it with its secret, which the caller shows exactly once."""
+    # The workspace row serialises issuing, so the active-key limit holds under races.
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    _check_environment(workspace, environment)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": "Name the key after where it is used, e.g. “web app”."})
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes or not set(scopes) <= set(Scope.values):
+        raise ValidationError({"scopes": "Choose at least one scope."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    active = ApiKey.objects.for_workspace(workspace).active().filter(environment=environment)
+    limit = settings.MAX_ACTIVE_KEYS_PER_WORKSPACE
+    if active.count() >= limit:
+        raise ValidationError(f"This workspace already has {limit} active {environment} keys, "
+                              "the most allowed. Revoke one you no longer use first.")
+    key, secret = _new_key(actor=actor, workspace=workspace, environment=environment,
+                           name=name, scopes=scopes, expires_at=expires_at)
+    record(action=Action.KEY_ISSUED, actor=actor, request=request, workspace=workspace,
+           target=key, details={"key_id": key.public_id, "name": name,
+                                "environment": environment, "scopes": scopes})
+    return key, secret
+
+
+def _lock_key(workspace: Workspace, public_id: str) -> ApiKey:
+    key = (ApiKey.objects.select_for_update().for_workspace(workspace)
+           .filter(public_id=public_id).first())
+    if key is None:
+        raise ValidationError("That key does not exist.")
+    if key.revoked_at:
+        raise ValidationError("That key is already revoked.")
+    return key
+
+
+@transaction.atomic
+def revoke_key(*, actor, workspace: Workspace, public_id: str, request=None) -> ApiKey:
+    """Stop a key at once: the very next verification refuses it, in every process."""
+    key = _lock_key(workspace, public_id)
+    key.revoked_at, key.revoked_by = timezone.now(), actor
+    key.save(update_fields=["revoked_at", "revoked_by"])
+    record(action=Action.KEY_REVOKED, actor=actor, request=request, workspace=workspace,
+           target=key, details={"key_id": key.public_id, "name": key.name})
+    return key
+
+
+@transaction.atomic
+def rotate_key(*, actor, workspace: Workspace, public_id: str, overlap: timedelta = DEFAULT_OVERLAP,
+               request=None) -> tuple[ApiKey, str]:
+    """Issue a successor with the same name and scopes; the old key keeps working for the
+    overlap window (at most 7 days) and then expires."""
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise ValidationError({"overlap_hours": "The overlap is between 0 hours and 7 days."})
+    Workspace.objects.select_for_update().get(pk=workspace.pk)
+    old = _lock_key(workspace, public_id)
+    now = timezone.now()
+    if old.expires_at and old.expires_at <= now:
+        raise ValidationError("That key has expired; issue a new one instead.")
+    if ApiKey.objects.filter(rotated_from=old).exists():
+        raise ValidationError("That key was already rotated; rotate its successor instead.")
+    old.expires_at = min(filter(None, [old.expires_at, now + overlap]))
+    old.save(update_fields=["expires_at"])
+    new, secret = _new_key(actor=actor, workspace=workspace, environment=old.environment,
+                           name=old.name, scopes=old.scopes, expires_at=None, rotated_from=old)
+    record(action=Action.KEY_ROTATED, actor=actor, request=request, workspace=workspace,
+           target=new, details={"key_id": new.public_id, "replaces": old.public_id,
+                                "old_key_expires_at": old.expires_at.isoformat()})
+    return new, secret

@@ -1,0 +1,139 @@
+import json
+from datetime import timedelta
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from keys import services
+from keys.forms import IssueKeyForm, RotateKeyForm
+from keys.gateway import problem, service_token_required
+from keys.models import ApiKey, Environment
+from keys.selectors import verify
+from workspaces.scoping import require, workspace_view
+
+
+def _environment(request, environment: str) -> str:
+    if environment not in Environment.values:
+        raise Http404("Unknown environment")
+    request.environment = environment  # the stage band follows the environment shown
+    return environment
+
+
+def _page(request, template, context, status=200):
+    return render(request, template, {
+        "organization": request.organization, "membership": request.membership,
+        "workspace": request.workspace, **context,
+    }, status=status)
+
+
+def _list_context(request, environment):
+    keys = (ApiKey.objects.for_workspace(request.workspace).filter(environment=environment)
+            .select_related("created_by", "revoked_by"))
+    ws = request.workspace
+    available = (ws.sandbox_approved_at if environment == Environment.SANDBOX
+                 else ws.production_approved_at)
+    return {"keys": keys, "environment": environment, "available": available is not None,
+            "can_manage": request.membership.can(f"{environment}.manage")}
+
+
+@workspace_view()
+@never_cache
+def key_list(request, environment: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.read")
+    form = IssueKeyForm()
+    return _page(request, "keys/key_list.html", {**_list_context(request, environment),
+                                                 "form": form})
+
+
+@workspace_view()
+@require_POST
+@never_cache
+def key_issue(request, environment: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    form = IssueKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            key, secret = services.issue_key(
+                actor=request.user, workspace=request.workspace, environment=environment,
+                request=request, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            # Shown in this response only: never stored, never redirected through a session.
+            return _page(request, "keys/key_secret.html", {
+                "key": key, "secret": secret, "environment": environment,
+                "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
+            })
+    return _page(request, "keys/key_list.html", {**_list_context(request, environment),
+                                                 "form": form}, status=400)
+
+
+@workspace_view()
+@reauthentication_required
+@never_cache
+def key_revoke(request, environment: str, public_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
+                            .filter(environment=environment), public_id=public_id)
+    if request.method == "POST":
+        try:
+            services.revoke_key(actor=request.user, workspace=request.workspace,
+                                public_id=key.public_id, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{key.name} ({key.masked}) is revoked. Calls with it "
+                                      "now fail.")
+        return redirect("key_list", request.organization.slug, request.workspace.slug,
+                        environment)
+    return _page(request, "keys/key_revoke.html", {"key": key, "environment": environment})
+
+
+@workspace_view()
+@reauthentication_required
+@never_cache
+def key_rotate(request, environment: str, public_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
+                            .filter(environment=environment), public_id=public_id)
+    form = RotateKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new, secret = services.rotate_key(
+                actor=request.user, workspace=request.workspace, public_id=key.public_id,
+                overlap=timedelta(hours=form.cleaned_data["overlap_hours"]), request=request)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            key.refresh_from_db()
+            return _page(request, "keys/key_secret.html", {
+                "key": new, "secret": secret, "environment": environment, "replaced": key,
+                "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
+            })
+    return _page(request, "keys/key_rotate.html", {"key": key, "form": form,
+                                                   "environment": environment},
+                 status=400 if form.errors else 200)
+
+
+@service_token_required
+def gateway_verify(request):
+    """POST /api/v1/keys/verify {"key", "environment"?, "scope"?} for the API gateway."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return problem(400, "INVALID_REQUEST", "The body must be JSON.")
+    presented = body.get("key") if isinstance(body, dict) else None
+    if not isinstance(presented, str) or len(presented) > 200:
+        return problem(400, "INVALID_REQUEST", "Send the presented key as \"key\".")
+    result = verify(presented, environment=body.get("environment") or None,
+                    scope=body.get("scope") or None)
+    return JsonResponse(result.as_dict())

@@ -33,7 +33,7 @@ def test_production_keys_are_refused_before_production_approval_and_issued_after
 
     sandbox.production_approved_at = timezone.now()
     sandbox.save()
-    key, secret = issue(sandbox, owner, environment="production")
+    _, secret = issue(sandbox, owner, environment="production")
     assert secret.startswith("sk_live_")
     assert verify(secret, environment="production").code == "VALID"
 
@@ -63,7 +63,7 @@ def test_revoked_key_fails_on_the_very_next_verification(sandbox, owner):
 
 @pytest.mark.django_db
 def test_expired_key_is_refused_with_its_own_code(sandbox, owner):
-    key, secret = issue(sandbox, owner, expires_at=timezone.now() + timedelta(hours=1))
+    _, secret = issue(sandbox, owner, expires_at=timezone.now() + timedelta(hours=1))
 
     assert verify(secret).code == "VALID"
     assert verify(secret, now=timezone.now() + timedelta(hours=2)).code == "EXPIRED"
@@ -116,7 +116,7 @@ def test_a_mistyped_key_is_refused_before_any_query(django_assert_num_queries):
 def test_verification_is_one_query_and_last_used_is_written_at_most_once_a_minute(
     sandbox, owner, django_assert_num_queries
 ):
-    key, secret = issue(sandbox, owner)
+    _, secret = issue(sandbox, owner)
     with django_assert_num_queries(2):  # the lookup, and the first last_used_at
         verify(secret)
 

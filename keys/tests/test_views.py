@@ -80,7 +80,7 @@ def test_bad_issue_input_stays_next_to_the_field(client, sandbox, owner):
 
 @pytest.mark.django_db
 def test_revoking_needs_reauthentication_then_works(client, sandbox, owner, password):
-    key, secret = issue(sandbox, owner)
+    key, _ = issue(sandbox, owner)
     client.force_login(owner)
     revoke = url(sandbox, "key_revoke", "sandbox", key.public_id)
 

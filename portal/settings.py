@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "audit",
     "docs",
     "workspaces",
+    "keys",
+    "usage",
+    "sandbox",
+    "webhooks",
     "onboarding",
 ]
 
@@ -106,7 +110,10 @@ DATABASES = {
     # Persistent connections: a new connection per request halves throughput here.
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
-        conn_health_checks=True,
+        # A health check is one more round trip on every request that touches the
+        # database (it halves key-verification throughput); turn it on where the
+        # database may drop idle connections.
+        conn_health_checks=env_bool("CONN_HEALTH_CHECKS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -140,7 +147,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Where no broker can run at all, tasks may run inline; never the default.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Re-enqueues due webhook deliveries and undispatched events: a broker or worker
+    # outage delays deliveries but loses none.
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 15.0},
+    # Usage rollups: a new call shows on the usage page within ~10 s. Runs are
+    # idempotent; `expires` drops runs queued during an outage instead of piling them up.
+    "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,
+                      "options": {"expires": 5.0}},
+    "usage-purge-raw": {"task": "usage.tasks.purge_raw_calls", "schedule": 24 * 60 * 60.0},
+}
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -198,6 +214,30 @@ ANONYMOUS_USER_NAME = None
 # Approve sandbox requests at once when the requester's email is verified and they
 # belong to the organization; otherwise they wait for a platform reviewer.
 SANDBOX_AUTO_APPROVE = env_bool("SANDBOX_AUTO_APPROVE", True)
+
+# --- Keys and the gateway ---------------------------------------------------
+# The pepper keys API-key hashes: without it a leaked table verifies nothing.
+# Rotating it invalidates every key, so it is set once per deployment.
+API_KEY_PEPPER = os.environ.get("API_KEY_PEPPER", "")
+if not API_KEY_PEPPER:
+    if PRODUCTION:
+        raise ImproperlyConfigured("API_KEY_PEPPER must be set when PORTAL_ENV=production")
+    API_KEY_PEPPER = "dev-only-api-key-pepper"
+# The platform's API gateway authenticates to /api/v1/ with this Bearer token.
+GATEWAY_SERVICE_TOKEN = os.environ.get("GATEWAY_SERVICE_TOKEN",
+                                       "" if PRODUCTION else "dev-gateway-token")
+MAX_ACTIVE_KEYS_PER_WORKSPACE = int(os.environ.get("MAX_ACTIVE_KEYS_PER_WORKSPACE", "10"))
+
+# --- Webhooks ---------------------------------------------------------------
+# Fernet keys encrypting endpoint signing secrets at rest: the first encrypts, all
+# decrypt, so a new key is rolled out by putting it first.
+WEBHOOK_SECRET_KEYS = env_list("WEBHOOK_SECRET_KEYS", "")
+if not WEBHOOK_SECRET_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured("WEBHOOK_SECRET_KEYS must be set when PORTAL_ENV=production")
+    WEBHOOK_SECRET_KEYS = ["EUcOW4YEK8us9fe9OoHSoMzMzwLR3ylqftkr4ybooyw="]  # development only
+# Development only: lets endpoints on this machine (127.0.0.1) receive webhooks.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
 
 # --- Email ------------------------------------------------------------------
 # Django and allauth hand mail to a backend that queues a Celery task after commit;

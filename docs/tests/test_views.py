@@ -12,8 +12,9 @@ PREVIEW_NOTICE = (
     "Preview: this part of the platform is being built; "
     "the details below are the contract we are building to."
 )
-# Today 2: the session's user and the header's organization switcher. Never per page.
-SIGNED_IN_QUERY_BOUND = 5
+# The session's user, the header's organization switcher and the next-lane banner (for a
+# person with no workspace, their account-access facts). Constant, never per page.
+SIGNED_IN_QUERY_BOUND = 12
 
 
 class _Elements(HTMLParser):

@@ -1,0 +1,221 @@
+"""Reading usage for pages and exports: rollups only, never raw rows.
+
+Every function takes the workspace and environment as arguments and costs a fixed
+number of queries whatever the number of calls.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from keys.models import ApiKey
+from usage.histogram import BUCKETS, add, percentile
+from usage.models import DailyUsage, HourlyUsage, StatusClass
+
+TOP = 10
+KEY_CHOICES_LIMIT = 100
+ENDPOINT_CHOICES_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Range:
+    key: str
+    label: str
+    granularity: str  # "hour" or "day"
+    periods: int
+
+    @property
+    def step(self) -> timedelta:
+        return timedelta(hours=1) if self.granularity == "hour" else timedelta(days=1)
+
+    @property
+    def model(self):
+        return HourlyUsage if self.granularity == "hour" else DailyUsage
+
+
+RANGES = {
+    "24h": Range("24h", "Last 24 hours", "hour", 24),
+    "7d": Range("7d", "Last 7 days", "hour", 24 * 7),
+    "30d": Range("30d", "Last 30 days", "day", 30),
+}
+DEFAULT_RANGE = "24h"
+
+
+@dataclass(frozen=True)
+class Filters:
+    range: str = DEFAULT_RANGE
+    key_pk: int | None = None
+    endpoint: str = ""
+
+
+@dataclass
+class Totals:
+    """Calls of one period, endpoint or key, with what the page derives from them."""
+
+    label: str = ""
+    count: int = 0
+    errors: int = 0
+    latency_sum_ms: int = 0
+    histogram: list[int] = field(default_factory=lambda: [0] * len(BUCKETS))
+    by_class: dict[int, int] = field(default_factory=dict)
+
+    def add(self, row: dict) -> None:
+        self.count += row["count"]
+        self.errors += row["errors"]
+        self.latency_sum_ms += int(row["latency_sum_ms"])
+        self.histogram = add(self.histogram, _histogram(row))
+        if "status_class" in row:
+            self.by_class[row["status_class"]] = (
+                self.by_class.get(row["status_class"], 0) + row["count"])
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.count if self.count else None
+
+    @property
+    def p50(self) -> float | None:
+        return percentile(self.histogram, 0.50)
+
+    @property
+    def p95(self) -> float | None:
+        return percentile(self.histogram, 0.95)
+
+    @property
+    def mean_ms(self) -> float | None:
+        return self.latency_sum_ms / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class Report:
+    range: Range
+    start: datetime
+    end: datetime
+    periods: list[Period]
+    totals: Totals
+    classes: list[int]  # status classes to draw, in order
+    endpoints: list[Totals]
+    keys: list[Totals]
+
+
+def window(range_: Range, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of a range ending with the current, still open, hour or day."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    if range_.granularity == "day":
+        end = end.replace(hour=0)
+    end += range_.step
+    return end - range_.step * range_.periods, end
+
+
+def _sums() -> dict:
+    sums = {"count": Sum("count"), "errors": Sum("error_count"),
+            "latency_sum_ms": Sum("latency_sum_ms")}
+    sums.update({f"b{i}": Sum(f"latency_buckets__{i}") for i in range(len(BUCKETS))})
+    return sums
+
+
+def _histogram(row: dict) -> list[int]:
+    return [row[f"b{i}"] or 0 for i in range(len(BUCKETS))]
+
+
+def _rollups(workspace, environment: str, filters: Filters, range_: Range, start, end):
+    rows = range_.model.objects.for_workspace(workspace, environment).filter(
+        period_start__gte=start, period_start__lt=end)
+    if filters.key_pk:
+        rows = rows.filter(api_key_id=filters.key_pk)
+    if filters.endpoint:
+        rows = rows.filter(endpoint=filters.endpoint)
+    return rows
+
+
+def usage_report(workspace, environment: str, filters: Filters, now: datetime | None = None
+                 ) -> Report:
+    """Requests by status class over time, latency, top endpoints and keys: three queries."""
+    range_ = RANGES[filters.range]
+    start, end = window(range_, now or timezone.now())
+    rows = _rollups(workspace, environment, filters, range_, start, end)
+
+    by_start: dict[datetime, Totals] = {}
+    totals = Totals(label="All calls")
+    for row in rows.values("period_start", "status_class").annotate(**_sums()):
+        by_start.setdefault(row["period_start"], Totals()).add(row)
+        totals.add(row)
+    periods = [Period(start + range_.step * i, by_start.get(start + range_.step * i, Totals()))
+               for i in range(range_.periods)]
+    classes = sorted({StatusClass.SUCCESS, StatusClass.CLIENT_ERROR, StatusClass.SERVER_ERROR}
+                     | set(totals.by_class))
+
+    endpoints = []
+    for row in (rows.values("method", "endpoint").annotate(**_sums())
+                .order_by("-count", "endpoint", "method")[:TOP]):
+        endpoint = Totals(label=f"{row['method']} {row['endpoint']}")
+        endpoint.add(row)
+        endpoints.append(endpoint)
+    keys = []
+    for row in (rows.values("api_key__public_id", "api_key__name").annotate(**_sums())
+                .order_by("-count", "api_key__public_id")[:TOP]):
+        key = Totals(label=f"{row['api_key__name']} ({row['api_key__public_id']})")
+        key.add(row)
+        keys.append(key)
+    return Report(range_, start, end, periods, totals, classes, endpoints, keys)
+
+
+def key_choices(workspace, environment: str) -> list[tuple[int, str, str]]:
+    """(pk, public id, name) of the workspace's keys of one environment, newest first."""
+    return list(ApiKey.objects.for_workspace(workspace).filter(environment=environment)
+                .order_by("-created_at").values_list("pk", "public_id", "name")
+                [:KEY_CHOICES_LIMIT])
+
+
+def endpoint_choices(workspace, environment: str, now: datetime | None = None) -> list[str]:
+    """Endpoints called in the longest range, from the daily rollups."""
+    start, _ = window(RANGES["30d"], now or timezone.now())
+    return list(DailyUsage.objects.for_workspace(workspace, environment)
+                .filter(period_start__gte=start).order_by("endpoint")
+                .values_list("endpoint", flat=True).distinct()[:ENDPOINT_CHOICES_LIMIT])
+
+
+EXPORT_FIELDS = ["period_start", "granularity", "key_id", "key_name", "environment", "method",
+                 "endpoint", "status_class", "requests", "errors", "latency_sum_ms",
+                 *(f"latency_ms_{b.lower_ms}_{b.upper_ms if b.upper_ms else 'plus'}"
+                   for b in BUCKETS)]
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet would run a key name such as "=HYPERLINK(...)" as a formula.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def export_csv(workspace, environment: str, filters: Filters,
+               now: datetime | None = None) -> Iterator[str]:
+    """The rollup rows behind the page, as CSV chunks; one streamed query."""
+    range_ = RANGES[filters.range]
+    start, end = window(range_, now or timezone.now())
+    rows = (_rollups(workspace, environment, filters, range_, start, end)
+            .order_by("period_start", "method", "endpoint", "api_key_id", "status_class")
+            .values_list("period_start", "api_key__public_id", "api_key__name", "environment",
+                         "method", "endpoint", "status_class", "count", "error_count",
+                         "latency_sum_ms", "latency_buckets"))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_FIELDS)
+    for (period_start, key_id, key_name, env, method, endpoint, status_class, count, errors,
+         latency_sum, buckets) in rows.iterator(chunk_size=2000):
+        writer.writerow([period_start.isoformat(), range_.granularity, key_id, _cell(key_name),
+                         env, method, _cell(endpoint), StatusClass(status_class).label, count,
+                         errors, latency_sum, *buckets])
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

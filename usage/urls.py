@@ -1,0 +1,12 @@
+from django.urls import path
+
+from usage import views
+
+workspace_patterns = [
+    path("usage/", views.usage_page, name="usage"),
+    path("usage/export.csv", views.usage_export, name="usage_export"),
+]
+
+api_patterns = [
+    path("usage", views.ingest_usage, name="gateway_usage"),
+]

@@ -28,6 +28,7 @@ lint: $(VENV)/.installed
 check-deploy: $(VENV)/.installed
 	PORTAL_ENV=production SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))') \
 	  API_KEY_PEPPER=check-only GATEWAY_SERVICE_TOKEN=check-only \
+	  WEBHOOK_SECRET_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: $(VENV)/.installed

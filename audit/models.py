@@ -41,6 +41,15 @@ class Action(models.TextChoices):
     KEY_ISSUED = "key.issued", "Issued an API key"
     KEY_REVOKED = "key.revoked", "Revoked an API key"
     KEY_ROTATED = "key.rotated", "Rotated an API key"
+    WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Added a webhook endpoint"
+    WEBHOOK_ENDPOINT_UPDATED = "webhook.endpoint_updated", "Changed a webhook endpoint"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled", "Disabled a webhook endpoint"
+    WEBHOOK_ENDPOINT_ENABLED = "webhook.endpoint_enabled", "Enabled a webhook endpoint"
+    WEBHOOK_SECRET_REVEALED = "webhook.secret_revealed", "Revealed a webhook signing secret"
+    WEBHOOK_SECRET_ROTATED = "webhook.secret_rotated", "Rotated a webhook signing secret"
+    WEBHOOK_TEST_SENT = "webhook.test_sent", "Sent a test webhook event"
+    WEBHOOK_DELIVERY_RETRIED = "webhook.delivery_retried", "Retried a webhook delivery"
+    WEBHOOK_REPLAYED = "webhook.replayed", "Replayed webhook events"
 
 
 class AuditEventQuerySet(models.QuerySet):

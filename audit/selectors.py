@@ -24,6 +24,7 @@ KINDS = {
     "sandbox": "Sandbox access",
     "audit": "Audit log",
     "key": "API keys",
+    "webhook": "Webhooks",
 }
 EXPORT_FIELDS = ["occurred_at", "action", "actor_email", "organization", "workspace",
                  "target_type", "target_id", "ip_address", "user_agent", "details"]

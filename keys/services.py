@@ -12,6 +12,7 @@ from audit.models import Action
 from audit.services import record
 from keys import secrets
 from keys.models import ApiKey, Environment, Scope
+from webhooks.outbox import emit
 from workspaces.models import Workspace
 
 DEFAULT_OVERLAP = timedelta(hours=24)
@@ -42,6 +43,12 @@ def _new_key(*, actor, workspace, environment, name, scopes, expires_at,
     return key, secret
 
 
+def _emit_created(key: ApiKey, replaces: str | None = None) -> None:
+    emit(workspace=key.workspace, environment=key.environment, type="key.created",
+         data={"key_id": key.public_id, "name": key.name, "environment": key.environment,
+               "scopes": list(key.scopes), "replaces": replaces})
+
+
 @transaction.atomic
 def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scopes,
               expires_at=None, request=None) -> tuple[ApiKey, str]:
@@ -67,6 +74,7 @@ def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scope
     record(action=Action.KEY_ISSUED, actor=actor, request=request, workspace=workspace,
            target=key, details={"key_id": key.public_id, "name": name,
                                 "environment": environment, "scopes": scopes})
+    _emit_created(key)
     return key, secret
 
 
@@ -88,6 +96,8 @@ def revoke_key(*, actor, workspace: Workspace, public_id: str, request=None) -> 
     key.save(update_fields=["revoked_at", "revoked_by"])
     record(action=Action.KEY_REVOKED, actor=actor, request=request, workspace=workspace,
            target=key, details={"key_id": key.public_id, "name": key.name})
+    emit(workspace=workspace, environment=key.environment, type="key.revoked",
+         data={"key_id": key.public_id, "name": key.name, "environment": key.environment})
     return key
 
 
@@ -112,4 +122,5 @@ def rotate_key(*, actor, workspace: Workspace, public_id: str, overlap: timedelt
     record(action=Action.KEY_ROTATED, actor=actor, request=request, workspace=workspace,
            target=new, details={"key_id": new.public_id, "replaces": old.public_id,
                                 "old_key_expires_at": old.expires_at.isoformat()})
+    _emit_created(new, replaces=old.public_id)
     return new, secret

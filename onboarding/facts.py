@@ -1,15 +1,21 @@
 """Facts about one workspace's progress, loaded in a fixed number of queries.
 
-The access state is computed from these facts, never stored by hand. Facts of parts
-of the platform that are not built yet (keys, first call, webhooks, usage review,
-production review) read as not done.
+The access state is computed from these facts, never stored by hand: the first key
+from keys, the first call and the usage review from usage's per-workspace milestones,
+the first acknowledged delivery from webhooks. The production review is not built yet,
+so production approval reads as not done until a reviewer sets it.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
+
+from keys.models import ApiKey, Environment
 from onboarding.models import SandboxRequest
-from workspaces.models import Membership
+from usage.models import WorkspaceUsage
+from webhooks.selectors import webhook_acknowledged_subquery
+from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
 
 # At most this many people are loaded to name who a step waits on.
@@ -32,6 +38,7 @@ class WorkspaceFacts:
     sandbox_requested_at: datetime | None = None
     sandbox_decided_at: datetime | None = None
     sandbox_reason: str = ""
+    sandbox_approved_at: datetime | None = None
     first_key_at: datetime | None = None
     first_call_at: datetime | None = None
     webhook_acknowledged_at: datetime | None = None
@@ -41,11 +48,23 @@ class WorkspaceFacts:
 
     @property
     def sandbox_approved(self) -> bool:
-        return self.sandbox_status == "approved"
+        return self.sandbox_approved_at is not None or self.sandbox_status == "approved"
 
 
 def load_facts(workspace) -> WorkspaceFacts:
-    """Everything lanes.py needs about a workspace: two queries whatever its size."""
+    """Everything lanes.py needs about a workspace: three queries whatever its size."""
+    # One query for the milestones, each a subquery on the workspace row.
+    progress = (Workspace.objects.filter(pk=workspace.pk).annotate(
+        first_key_at=Subquery(ApiKey.objects.filter(
+            workspace=OuterRef("pk"), environment=Environment.SANDBOX)
+            .order_by("created_at").values("created_at")[:1]),
+        first_call_at=Subquery(WorkspaceUsage.objects.filter(workspace=OuterRef("pk"))
+                               .values("first_call_at")[:1]),
+        usage_reviewed_at=Subquery(WorkspaceUsage.objects.filter(workspace=OuterRef("pk"))
+                                   .values("usage_reviewed_at")[:1]),
+        webhook_acknowledged_at=webhook_acknowledged_subquery("pk"),
+    ).values("sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
+             "webhook_acknowledged_at", "production_approved_at").get())
     latest = (SandboxRequest.objects.for_workspace(workspace)
               .only("status", "created_at", "decided_at", "reason").first())
     people = (Membership.objects.for_organization(workspace.organization_id)
@@ -61,4 +80,5 @@ def load_facts(workspace) -> WorkspaceFacts:
         sandbox_decided_at=latest.decided_at if latest else None,
         sandbox_reason=latest.reason if latest else "",
         people=tuple(Person(name or email, tuple(roles)) for name, email, roles in people),
+        **progress,
     )

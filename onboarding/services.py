@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.models import Action
 from audit.services import record
 from onboarding.models import SandboxRequest, SandboxStatus
+from webhooks.outbox import emit
 from workspaces.models import Membership, Workspace
 
 
@@ -31,6 +32,15 @@ def _policy_approves(actor, workspace: Workspace) -> bool:
 def _grant_sandbox(workspace: Workspace, at) -> None:
     Workspace.objects.filter(pk=workspace.pk, sandbox_approved_at__isnull=True).update(
         sandbox_approved_at=at)
+
+
+def _emit_decision(sandbox_request: SandboxRequest) -> None:
+    approved = sandbox_request.status == SandboxStatus.APPROVED
+    data = {"workspace": sandbox_request.workspace.slug,
+            "decided_at": sandbox_request.decided_at.isoformat()}
+    emit(workspace=sandbox_request.workspace, environment="sandbox",
+         type="sandbox.approved" if approved else "sandbox.denied",
+         data=data if approved else {**data, "reason": sandbox_request.reason})
 
 
 @transaction.atomic
@@ -61,6 +71,7 @@ def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
         _grant_sandbox(workspace, sandbox_request.decided_at)
         record(action=Action.SANDBOX_APPROVED, request=request, workspace=workspace,
                target=sandbox_request, details={"by": "policy"})
+        _emit_decision(sandbox_request)
     return sandbox_request
 
 
@@ -95,6 +106,7 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
     record(action=Action.SANDBOX_APPROVED if approve else Action.SANDBOX_DENIED,
            actor=reviewer, workspace=workspace, target=sandbox_request,
            details={} if approve else {"reason": reason})
+    _emit_decision(sandbox_request)
     url = settings.SITE_URL + reverse("workspace_overview",
                                       args=[workspace.organization.slug, workspace.slug])
     _mail("sandbox_decided", [sandbox_request.requested_by.email], {

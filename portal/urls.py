@@ -2,8 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from keys.urls import gateway_patterns as keys_gateway
+from keys.urls import workspace_patterns as keys_ws
 from onboarding.urls import organization_patterns as onboarding_org
 from onboarding.urls import workspace_patterns as onboarding_ws
+from usage.urls import api_patterns as usage_api
+from usage.urls import workspace_patterns as usage_ws
+from webhooks.urls import workspace_patterns as webhooks_ws
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="docs:index", permanent=False)),
@@ -14,6 +19,12 @@ urlpatterns = [
     path("", include("workspaces.urls")),
     path("o/<slug:org_slug>/", include(onboarding_org)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(onboarding_ws)),
+    path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(usage_ws)),
+    path("api/v1/", include(usage_api)),
+    path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(keys_ws)),
+    path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(webhooks_ws)),
+    path("api/v1/", include(keys_gateway)),
+    path("sandbox/v1/", include("sandbox.urls")),
 ]
 
 handler403 = "workspaces.views.permission_denied"

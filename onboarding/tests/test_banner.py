@@ -14,7 +14,7 @@ def scoped(workspace, owner):
     """URL arguments for every pattern, all within the owner's own organization."""
     return {"org_slug": workspace.organization.slug, "ws_slug": workspace.slug,
             "membership_id": workspace.organization.memberships.get(user=owner).pk,
-            "fmt": "csv"}
+            "fmt": "csv", "environment": "sandbox"}
 
 
 def signed_in_pages(scoped):

@@ -34,15 +34,15 @@ APPROVED = dict(sandbox_status="approved", sandbox_requested_at=T, sandbox_decid
          [Role.OWNER], "sandbox_denied", "Sandbox access was denied", True, "sandbox_request",
          "you"),
         (facts(**APPROVED), [Role.DEVELOPER], "first_key", "Issue your first sandbox key",
-         True, "docs:page", "you"),
+         True, "key_list", "you"),
         (facts(**APPROVED), [Role.VIEWER], "first_key", "Issue your first sandbox key",
-         False, "docs:page", "Dana Lee (developer), Sam Owner (owner)"),
+         False, "key_list", "Dana Lee (developer), Sam Owner (owner)"),
         (facts(**APPROVED, first_key_at=T), [Role.DEVELOPER], "first_call",
-         "Make your first API call", True, "docs:page", "you"),
+         "Make your first API call", True, "usage", "you"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T), [Role.TECHNICAL_LEAD],
-         "webhook", "Connect a webhook endpoint", True, "docs:page", "you"),
+         "webhook", "Connect a webhook endpoint", True, "webhook_list", "you"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T),
-         [Role.VIEWER], "review_usage", "Review your usage", True, "docs:page", "you"),
+         [Role.VIEWER], "review_usage", "Review your usage", True, "usage", "you"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                usage_reviewed_at=T), [Role.COMPLIANCE], "production_review",
          "Start the production review", True, "docs:page", "you"),
@@ -59,6 +59,16 @@ def test_next_lane_for_every_state_and_viewer(given, roles, key, title, yours, u
 
     assert (lane.key, lane.title, lane.yours, lane.url_name, lane.owner) == (
         key, title, yours, url_name, owner)
+
+
+def test_first_call_and_usage_review_lead_to_the_workspace_usage_page():
+    calling = next_lane(facts(**APPROVED, first_key_at=T), [Role.DEVELOPER])
+    reviewing = next_lane(facts(**APPROVED, first_key_at=T, first_call_at=T,
+                                webhook_acknowledged_at=T), [Role.VIEWER])
+
+    assert (calling.url_name, calling.url_args) == ("usage", ("acme", "pay"))
+    assert (reviewing.url_name, reviewing.url_args, reviewing.button) == (
+        "usage", ("acme", "pay"), "Review usage")
 
 
 def test_a_step_of_someone_else_names_who_it_waits_on():

@@ -1,0 +1,196 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", "Sandbox"
+    PRODUCTION = "production", "Production"
+
+
+def _public_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def endpoint_id() -> str:
+    return _public_id("ep")
+
+
+def message_id() -> str:
+    return _public_id("msg")
+
+
+class EndpointQuerySet(models.QuerySet):
+    def for_workspace(self, workspace) -> "EndpointQuerySet":
+        """Endpoints of one workspace."""
+        return self.filter(workspace=workspace)
+
+    def enabled(self) -> "EndpointQuerySet":
+        """Endpoints that receive deliveries."""
+        return self.filter(enabled=True)
+
+    def subscribed_to(self, event_type: str) -> "EndpointQuerySet":
+        """Endpoints whose subscriptions include this event type."""
+        return self.filter(event_types__contains=[event_type])
+
+
+class Endpoint(models.Model):
+    """A URL of a workspace that receives signed events of one environment."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  related_name="webhook_endpoints")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    public_id = models.CharField(max_length=32, unique=True, default=endpoint_id)
+    url = models.URLField(max_length=2048)
+    description = models.CharField(max_length=200, blank=True)
+    event_types = ArrayField(models.CharField(max_length=64))
+    # Fernet tokens only: the whsec_ secret itself is never stored.
+    secret_encrypted = models.TextField()
+    previous_secret_encrypted = models.TextField(blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # Start of the current run of failures without a success; None while healthy.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disable_warned_at = models.DateTimeField(null=True, blank=True)
+    first_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "environment", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.public_id})"
+
+
+class EventQuerySet(models.QuerySet):
+    def for_scope(self, workspace, environment: str) -> "EventQuerySet":
+        """Events of one workspace and environment."""
+        return self.filter(workspace=workspace, environment=environment)
+
+    def undispatched(self) -> "EventQuerySet":
+        """Events not yet fanned out to deliveries (their dispatch task never ran)."""
+        return self.filter(dispatched_at__isnull=True)
+
+
+class Event(models.Model):
+    """The outbox: written in the transaction of the change it reports."""
+
+    workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
+                                  related_name="webhook_events")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    # Sent as webhook-id on every attempt, retry and replay.
+    public_id = models.CharField(max_length=40, unique=True, default=message_id)
+    type = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    # A test event goes to the one endpoint it was sent from, not to every subscriber.
+    endpoint = models.ForeignKey(Endpoint, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="+")
+    created_at = models.DateTimeField(db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["workspace", "environment", "created_at"]),
+            models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True),
+                         name="webhook_event_undispatched"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.public_id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    EXHAUSTED = "exhausted", "Failed, no attempts left"
+    STOPPED = "stopped", "Stopped: endpoint disabled"
+
+
+class DeliveryKind(models.TextChoices):
+    ORIGINAL = "original", "Original"
+    REPLAY = "replay", "Replay"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def for_endpoint(self, endpoint) -> "DeliveryQuerySet":
+        """Deliveries to one endpoint."""
+        return self.filter(endpoint=endpoint)
+
+    def due(self, now) -> "DeliveryQuerySet":
+        """Pending deliveries whose next attempt time has come, to enabled endpoints."""
+        return self.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+                           endpoint__enabled=True)
+
+
+class Delivery(models.Model):
+    """One event on its way to one endpoint; every try is an Attempt."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=16, choices=DeliveryKind.choices,
+                            default=DeliveryKind.ORIGINAL)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempt_count = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Dispatching an event twice creates no second original delivery.
+            models.UniqueConstraint(fields=["event", "endpoint"],
+                                    condition=Q(kind="original"),
+                                    name="webhook_delivery_original_once"),
+        ]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"]),
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"),
+                         name="webhook_delivery_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+class Attempt(models.Model):
+    """One HTTP POST of a delivery, successful or not."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    response_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"],
+                                    name="webhook_attempt_once_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

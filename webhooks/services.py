@@ -1,0 +1,229 @@
+"""Every write about webhook endpoints. A signing secret leaves the database only
+decrypted in the return value of reveal_secret, after reauthentication."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import Action
+from audit.services import record
+from webhooks import catalog, signing
+from webhooks.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Endpoint,
+    Environment,
+    Event,
+)
+from webhooks.outbox import emit, enqueue
+from webhooks.urlguard import UnsafeURL, check_url
+from workspaces.models import Workspace
+
+MAX_ENDPOINTS = 20
+ROTATION_OVERLAP = timedelta(hours=24)
+REPLAY_LIMIT = 5000
+
+
+def _check_environment(workspace: Workspace, environment: str) -> None:
+    if environment == Environment.SANDBOX and workspace.sandbox_approved_at is None:
+        raise ValidationError("Sandbox webhooks are available once sandbox access is approved.")
+    if environment == Environment.PRODUCTION and workspace.production_approved_at is None:
+        raise ValidationError("Production webhooks are available once the production review "
+                              "is approved.")
+
+
+def _clean(environment: str, url: str, description: str, event_types) -> dict:
+    try:
+        url = check_url(url.strip(), require_https=environment == Environment.PRODUCTION,
+                        allow_loopback=settings.WEBHOOKS_ALLOW_LOOPBACK)
+    except UnsafeURL as error:
+        raise ValidationError({"url": error.message}) from None
+    event_types = list(dict.fromkeys(event_types))
+    if not event_types or not all(catalog.is_known(t) for t in event_types):
+        raise ValidationError({"event_types": "Choose at least one event type."})
+    return {"url": url, "description": " ".join(description.split()),
+            "event_types": event_types}
+
+
+def _encrypt(secret: str) -> str:
+    return signing.encrypt_secret(secret, settings.WEBHOOK_SECRET_KEYS)
+
+
+def _lock(workspace: Workspace, environment: str, public_id: str) -> Endpoint:
+    endpoint = (Endpoint.objects.select_for_update().for_workspace(workspace)
+                .filter(environment=environment, public_id=public_id).first())
+    if endpoint is None:
+        raise ValidationError("That endpoint does not exist.")
+    return endpoint
+
+
+def _deliver_on_commit(delivery_ids) -> None:
+    from webhooks.tasks import deliver
+
+    ids = list(delivery_ids)
+    transaction.on_commit(lambda: [enqueue(deliver, pk) for pk in ids])
+
+
+@transaction.atomic
+def create_endpoint(*, actor, workspace: Workspace, environment: str, url: str,
+                    event_types, description: str = "", request=None) -> Endpoint:
+    """Add an endpoint with a new signing secret, checked URL and subscriptions."""
+    workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
+    _check_environment(workspace, environment)
+    fields = _clean(environment, url, description, event_types)
+    if Endpoint.objects.for_workspace(workspace).filter(
+            environment=environment).count() >= MAX_ENDPOINTS:
+        raise ValidationError(f"A workspace has at most {MAX_ENDPOINTS} {environment} "
+                              "endpoints. Remove one you no longer use first.")
+    endpoint = Endpoint.objects.create(
+        workspace=workspace, environment=environment, created_by=actor,
+        secret_encrypted=_encrypt(signing.new_secret()), **fields)
+    record(action=Action.WEBHOOK_ENDPOINT_CREATED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
+                    "environment": environment, "event_types": endpoint.event_types})
+    return endpoint
+
+
+@transaction.atomic
+def update_endpoint(*, actor, workspace: Workspace, environment: str, public_id: str,
+                    url: str, event_types, description: str = "", request=None) -> Endpoint:
+    """Change an endpoint's URL, description or subscriptions."""
+    endpoint = _lock(workspace, environment, public_id)
+    fields = _clean(environment, url, description, event_types)
+    changed = {name: value for name, value in fields.items()
+               if getattr(endpoint, name) != value}
+    for name, value in changed.items():
+        setattr(endpoint, name, value)
+    endpoint.save()
+    record(action=Action.WEBHOOK_ENDPOINT_UPDATED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
+                    "changed": sorted(changed)})
+    return endpoint
+
+
+@transaction.atomic
+def set_endpoint_enabled(*, actor, workspace: Workspace, environment: str, public_id: str,
+                         enabled: bool, reason: str = "", request=None) -> Endpoint:
+    """Disable an endpoint (deliveries wait) or enable it (waiting deliveries resume)."""
+    endpoint = _lock(workspace, environment, public_id)
+    if endpoint.enabled == enabled:
+        raise ValidationError(f"That endpoint is already {'enabled' if enabled else 'disabled'}.")
+    endpoint.enabled = enabled
+    if enabled:
+        endpoint.disabled_at, endpoint.disabled_reason = None, ""
+        endpoint.failing_since = endpoint.disable_warned_at = None
+    else:
+        reason = " ".join(reason.split()) or "Disabled by a member of the workspace."
+        endpoint.disabled_at, endpoint.disabled_reason = timezone.now(), reason[:300]
+    endpoint.save()
+    record(action=Action.WEBHOOK_ENDPOINT_ENABLED if enabled
+           else Action.WEBHOOK_ENDPOINT_DISABLED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
+                    **({} if enabled else {"reason": endpoint.disabled_reason})})
+    if enabled:
+        _deliver_on_commit(Delivery.objects.for_endpoint(endpoint)
+                           .due(timezone.now()).values_list("pk", flat=True)[:500])
+    return endpoint
+
+
+@transaction.atomic
+def reveal_secret(*, actor, workspace: Workspace, environment: str, public_id: str,
+                  request=None) -> str:
+    """The endpoint's current signing secret; revealing it is an audit event."""
+    endpoint = _lock(workspace, environment, public_id)
+    record(action=Action.WEBHOOK_SECRET_REVEALED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "url": endpoint.url})
+    return signing.decrypt_secret(endpoint.secret_encrypted, settings.WEBHOOK_SECRET_KEYS)
+
+
+@transaction.atomic
+def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: str,
+                  request=None) -> Endpoint:
+    """A new signing secret; the previous one still signs for 24 hours beside it."""
+    endpoint = _lock(workspace, environment, public_id)
+    now = timezone.now()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    endpoint.secret_encrypted = _encrypt(signing.new_secret())
+    endpoint.save()
+    record(action=Action.WEBHOOK_SECRET_ROTATED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
+                    "previous_secret_expires_at": endpoint.previous_secret_expires_at
+                    .isoformat()})
+    return endpoint
+
+
+@transaction.atomic
+def send_test_event(*, actor, workspace: Workspace, environment: str, public_id: str,
+                    request=None) -> Event:
+    """A webhook.test event delivered to this one endpoint."""
+    endpoint = _lock(workspace, environment, public_id)
+    if not endpoint.enabled:
+        raise ValidationError("Enable the endpoint before sending it a test event.")
+    event = emit(workspace=workspace, environment=environment, type="webhook.test",
+                 endpoint=endpoint, data={"message": f"Hello from the {environment}",
+                                          "endpoint_id": endpoint.public_id})
+    record(action=Action.WEBHOOK_TEST_SENT, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "event_id": event.public_id})
+    return event
+
+
+@transaction.atomic
+def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: str,
+                   delivery_id: int, request=None) -> Delivery:
+    """Attempt a waiting or failed delivery now instead of at its scheduled time."""
+    endpoint = _lock(workspace, environment, public_id)
+    delivery = (Delivery.objects.select_for_update().for_endpoint(endpoint)
+                .select_related("event").filter(pk=delivery_id).first())
+    if delivery is None:
+        raise ValidationError("That delivery does not exist.")
+    if delivery.status == DeliveryStatus.SUCCEEDED:
+        raise ValidationError("That delivery succeeded; replay its event to send it again.")
+    if not endpoint.enabled:
+        raise ValidationError("Enable the endpoint before retrying its deliveries.")
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    record(action=Action.WEBHOOK_DELIVERY_RETRIED, actor=actor, request=request,
+           workspace=workspace, target=endpoint,
+           details={"endpoint_id": endpoint.public_id, "event_id": delivery.event.public_id})
+    _deliver_on_commit([delivery.pk])
+    return delivery
+
+
+@transaction.atomic
+def replay_since(*, actor, workspace: Workspace, environment: str, public_id: str,
+                 since: datetime, request=None) -> int:
+    """New deliveries to this endpoint of every event it subscribes to since `since`;
+    returns how many. Each keeps its event's webhook-id."""
+    endpoint = _lock(workspace, environment, public_id)
+    now = timezone.now()
+    if since > now:
+        raise ValidationError({"since": "Choose a time in the past."})
+    if not endpoint.enabled:
+        raise ValidationError("Enable the endpoint before replaying events to it.")
+    events = (Event.objects.for_scope(workspace, environment)
+              .filter(created_at__gte=since, created_at__lte=now,
+                      type__in=endpoint.event_types, endpoint__isnull=True)
+              .order_by("created_at").values_list("pk", flat=True))
+    event_ids = list(events[:REPLAY_LIMIT + 1])
+    if len(event_ids) > REPLAY_LIMIT:
+        raise ValidationError({"since": f"That replays more than {REPLAY_LIMIT} events; "
+                                        "choose a later time."})
+    deliveries = Delivery.objects.bulk_create(
+        [Delivery(event_id=pk, endpoint=endpoint, kind=DeliveryKind.REPLAY, next_attempt_at=now)
+         for pk in event_ids])
+    record(action=Action.WEBHOOK_REPLAYED, actor=actor, request=request, workspace=workspace,
+           target=endpoint, details={"endpoint_id": endpoint.public_id,
+                                     "since": since.isoformat(), "events": len(deliveries)})
+    _deliver_on_commit(d.pk for d in deliveries)
+    return len(deliveries)

@@ -1,0 +1,225 @@
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from webhooks import catalog, selectors, services
+from webhooks.forms import DisableForm, EndpointForm, LogFilterForm, ReplayForm
+from webhooks.models import Endpoint, Environment
+from workspaces.scoping import require, workspace_view
+
+
+def _environment(request, environment: str) -> str:
+    if environment not in Environment.values:
+        raise Http404("Unknown environment")
+    request.environment = environment  # the stage band follows the environment shown
+    return environment
+
+
+def _page(request, template, context, status=200):
+    return render(request, template, {
+        "organization": request.organization, "membership": request.membership,
+        "workspace": request.workspace, **context,
+    }, status=status)
+
+
+def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
+    return get_object_or_404(Endpoint.objects.for_workspace(request.workspace)
+                             .filter(environment=environment), public_id=endpoint_id)
+
+
+def _scope(request, environment: str) -> dict:
+    return {"actor": request.user, "workspace": request.workspace,
+            "environment": environment, "request": request}
+
+
+def _to_detail(request, environment, endpoint_id):
+    return redirect("webhook_endpoint", request.organization.slug, request.workspace.slug,
+                    environment, endpoint_id)
+
+
+def _list_context(request, environment):
+    ws = request.workspace
+    available = (ws.sandbox_approved_at if environment == Environment.SANDBOX
+                 else ws.production_approved_at)
+    return {"endpoints": Endpoint.objects.for_workspace(ws).filter(environment=environment),
+            "environment": environment, "available": available is not None,
+            "can_manage": request.membership.can(f"{environment}.manage")}
+
+
+@workspace_view()
+@require_GET
+@never_cache
+def endpoint_list(request, environment: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.read")
+    return _page(request, "webhooks/endpoint_list.html",
+                 {**_list_context(request, environment), "form": EndpointForm()})
+
+
+@workspace_view()
+@require_POST
+@never_cache
+def endpoint_create(request, environment: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    form = EndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            endpoint = services.create_endpoint(**_scope(request, environment),
+                                                **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Endpoint {endpoint.url} added. Send it a test event "
+                                      "to check that it answers.")
+            return _to_detail(request, environment, endpoint.public_id)
+    return _page(request, "webhooks/endpoint_list.html",
+                 {**_list_context(request, environment), "form": form}, status=400)
+
+
+@workspace_view()
+@require_GET
+@never_cache
+def endpoint_detail(request, environment: str, endpoint_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.read")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    filters = LogFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    page = selectors.delivery_log(endpoint, status=chosen.get("status", ""),
+                                  event_type=chosen.get("type", ""),
+                                  page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _page(request, "webhooks/endpoint_detail.html", {
+        "endpoint": endpoint, "environment": environment, "page": page,
+        "filters": filters, "query": query.urlencode(), "replay_form": ReplayForm(),
+        "disable_form": DisableForm(), "types": [catalog.TYPES[t] for t in endpoint.event_types
+                                                 if t in catalog.TYPES],
+        "can_manage": request.membership.can(f"{environment}.manage"),
+    })
+
+
+@workspace_view()
+@never_cache
+def endpoint_edit(request, environment: str, endpoint_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    form = EndpointForm(request.POST or None, initial={
+        "url": endpoint.url, "description": endpoint.description,
+        "event_types": endpoint.event_types})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_endpoint(**_scope(request, environment), public_id=endpoint_id,
+                                     **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Endpoint saved.")
+            return _to_detail(request, environment, endpoint_id)
+    return _page(request, "webhooks/endpoint_edit.html",
+                 {"endpoint": endpoint, "form": form, "environment": environment},
+                 status=400 if form.errors else 200)
+
+
+def _act(request, environment, endpoint_id, action, success: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    try:
+        action(**_scope(request, environment), public_id=endpoint.public_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return _to_detail(request, environment, endpoint.public_id)
+
+
+@workspace_view()
+@require_POST
+def endpoint_test(request, environment: str, endpoint_id: str):
+    return _act(request, environment, endpoint_id, services.send_test_event,
+                "Test event sent. Its delivery shows in the log below within seconds.")
+
+
+@workspace_view()
+@require_POST
+def endpoint_disable(request, environment: str, endpoint_id: str):
+    form = DisableForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _act(request, environment, endpoint_id,
+                lambda **kw: services.set_endpoint_enabled(**kw, enabled=False, reason=reason),
+                "Endpoint disabled. New events wait until you enable it again.")
+
+
+@workspace_view()
+@require_POST
+def endpoint_enable(request, environment: str, endpoint_id: str):
+    return _act(request, environment, endpoint_id,
+                lambda **kw: services.set_endpoint_enabled(**kw, enabled=True),
+                "Endpoint enabled. Waiting deliveries resume.")
+
+
+@workspace_view()
+@require_POST
+def endpoint_replay(request, environment: str, endpoint_id: str):
+    form = ReplayForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the date and time to replay events since.")
+        return _to_detail(request, _environment(request, environment), endpoint_id)
+    count = []
+
+    def replay(**kw):
+        count.append(services.replay_since(**kw, since=form.cleaned_data["since"]))
+
+    response = _act(request, environment, endpoint_id, replay, "Replay queued.")
+    if count:
+        messages.info(request, f"{count[0]} event(s) will be sent again.")
+    return response
+
+
+@workspace_view()
+@require_POST
+def delivery_retry(request, environment: str, endpoint_id: str, delivery_id: int):
+    return _act(request, environment, endpoint_id,
+                lambda **kw: services.retry_delivery(**kw, delivery_id=delivery_id),
+                "Retry queued: the delivery is attempted now.")
+
+
+@workspace_view()
+@reauthentication_required
+@never_cache
+def endpoint_secret(request, environment: str, endpoint_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    secret = None
+    if request.method == "POST":
+        # Shown in this response only: never put in a session or a redirect.
+        secret = services.reveal_secret(**_scope(request, environment),
+                                        public_id=endpoint.public_id)
+    return _page(request, "webhooks/endpoint_secret.html",
+                 {"endpoint": endpoint, "environment": environment, "secret": secret})
+
+
+@workspace_view()
+@reauthentication_required
+@never_cache
+def endpoint_rotate(request, environment: str, endpoint_id: str):
+    environment = _environment(request, environment)
+    require(request, f"{environment}.manage")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    if request.method == "POST":
+        endpoint = services.rotate_secret(**_scope(request, environment),
+                                          public_id=endpoint.public_id)
+        messages.success(request, "New signing secret created. Deliveries carry both "
+                                  "signatures until "
+                                  f"{endpoint.previous_secret_expires_at:%d %b %Y, %H:%M} UTC.")
+        return _to_detail(request, environment, endpoint.public_id)
+    return _page(request, "webhooks/endpoint_rotate.html",
+                 {"endpoint": endpoint, "environment": environment})

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.access import access_state
+from accounts.access import AccessKey, access_state
 from onboarding.facts import WorkspaceFacts, load_facts
 from onboarding.lanes import Lane, next_lane
 from workspaces.models import Membership, Workspace
@@ -45,7 +45,9 @@ def banner_for(request) -> Banner:
         return _from_lane(next_lane(facts, request.membership.roles), workspace.name)
     match = getattr(request, "resolver_match", None)
     if match is not None and match.url_name == "access":
-        return _from_access(request)
+        state = access_state(access_facts_for(request))
+        if state.key != AccessKey.HAS_WORKSPACES:
+            return _from_access(request)
     workspace = (Workspace.objects.visible_to(request.user).select_related("organization")
                  .order_by("organization__name", "name").first())
     if workspace is not None:

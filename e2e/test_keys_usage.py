@@ -46,7 +46,7 @@ def test_developer_issues_a_key_calls_the_sandbox_and_sees_the_call_in_usage(
 
     request = urllib.request.Request(f"{live_server.url}/sandbox/v1/ping",
                                      headers={"Authorization": f"Bearer {secret}"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
         assert json.load(response)["environment"] == "sandbox"
     roll_up_usage()  # beat runs this every 5 s; the test runs it once, as a worker would

@@ -227,6 +227,7 @@ if not API_KEY_PEPPER:
 GATEWAY_SERVICE_TOKEN = os.environ.get("GATEWAY_SERVICE_TOKEN",
                                        "" if PRODUCTION else "dev-gateway-token")
 MAX_ACTIVE_KEYS_PER_WORKSPACE = int(os.environ.get("MAX_ACTIVE_KEYS_PER_WORKSPACE", "10"))
+SANDBOX_RATE_LIMIT_PER_SECOND = int(os.environ.get("SANDBOX_RATE_LIMIT_PER_SECOND", "25"))
 
 # --- Webhooks ---------------------------------------------------------------
 # Fernet keys encrypting endpoint signing secrets at rest: the first encrypts, all

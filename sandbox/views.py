@@ -6,6 +6,8 @@ import time
 from dataclasses import asdict
 from functools import lru_cache, wraps
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -16,6 +18,18 @@ from usage.services import record_call
 
 STATUS_OF = {"MALFORMED_KEY": 401, "BAD_CHECKSUM": 401, "NOT_FOUND": 401, "EXPIRED": 401,
              "REVOKED": 401, "WRONG_ENVIRONMENT": 401, "FORBIDDEN": 403}
+
+
+def current_second() -> int:
+    return int(time.time())
+
+
+def _over_limit(key) -> bool:
+    """A fixed one-second window per key in the shared cache, so every web process
+    counts together."""
+    window = f"sandbox-rate:{key.id}:{current_second()}"
+    cache.add(window, 0, timeout=2)
+    return cache.incr(window) > settings.SANDBOX_RATE_LIMIT_PER_SECOND
 
 
 @lru_cache(maxsize=256)
@@ -47,12 +61,21 @@ def api(endpoint: str, scope: str | None = None):
                     result = verify(header.removeprefix("Bearer ").strip(),
                                     environment="sandbox", scope=scope)
                     key = result.key
-                    if result.valid:
+                    if result.valid and _over_limit(key):
+                        response = problem(429, "RATE_LIMITED", "This key sent more than "
+                                           f"{settings.SANDBOX_RATE_LIMIT_PER_SECOND} requests "
+                                           "in a second; retry after a second.",
+                                           request_id=request_id)
+                        response["Retry-After"] = "1"
+                    elif result.valid:
                         response = view(request, result.key, *args, **kwargs)
                     else:
                         response = problem(STATUS_OF[result.code], result.code, result.message,
                                            request_id=request_id)
             response["Request-Id"] = request_id
+            if response.status_code == 401:
+                response["WWW-Authenticate"] = 'Bearer realm="sandbox"'
+
             # A production key presented here is not sandbox usage of that key.
             if key is not None and key.environment == "sandbox":
                 record_call(api_key=key, endpoint=endpoint, method=request.method,

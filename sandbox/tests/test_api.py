@@ -99,3 +99,24 @@ def test_each_call_is_counted_in_usage_with_its_status(client, key):
 
     rows = list(CallRecord.objects.order_by("id").values_list("endpoint", "status"))
     assert rows == [("/v1/ping", 200), ("/v1/transactions", 403)]
+
+
+@pytest.mark.django_db
+def test_unauthenticated_answers_name_the_bearer_scheme(client):
+    response = get(client, "ping")
+
+    assert response["WWW-Authenticate"] == 'Bearer realm="sandbox"'
+
+
+@pytest.mark.django_db
+def test_a_key_over_its_rate_limit_gets_429_with_retry_after(client, key, settings, monkeypatch):
+    settings.SANDBOX_RATE_LIMIT_PER_SECOND = 3
+    monkeypatch.setattr("sandbox.views.current_second", lambda: 1_800_000_000)
+
+    responses = [get(client, "ping", key[1]) for _ in range(4)]
+
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert responses[-1]["Retry-After"] == "1"
+    assert responses[-1].json()["code"] == "RATE_LIMITED"
+    monkeypatch.setattr("sandbox.views.current_second", lambda: 1_800_000_001)
+    assert get(client, "ping", key[1]).status_code == 200

@@ -18,10 +18,12 @@ log = logging.getLogger(__name__)
 def enqueue(task, *args) -> None:
     """Queue a task; a broker outage is logged, not raised: the sweep retries it later."""
     try:
-        task.delay(*args)
-    except Exception:  # kombu raises many types for an unreachable broker
-        log.warning("could not queue %s%r; the sweep will pick it up", task.name, args,
-                    exc_info=True)
+        # No publish retries: they would hold the request that committed the event for
+        # seconds while Redis is down, and the sweep delivers it anyway.
+        task.apply_async(args, retry=False)
+    except Exception as error:  # kombu raises many types for an unreachable broker
+        log.warning("could not queue %s%r (%s); the sweep will pick it up", task.name, args,
+                    error)
 
 
 def emit(*, workspace, environment: str, type: str, data: dict,

@@ -32,6 +32,9 @@ class ApiKey(models.Model):
 
     workspace = models.ForeignKey("workspaces.Workspace", on_delete=models.CASCADE,
                                   related_name="api_keys")
+    # "<org slug>/<workspace slug>", copied at issue (slugs never change) so verification
+    # reads one row with no join.
+    workspace_path = models.CharField(max_length=130)
     environment = models.CharField(max_length=16, choices=Environment.choices)
     name = models.CharField(max_length=80)
     public_id = models.CharField(max_length=32, unique=True)

@@ -36,6 +36,7 @@ def _new_key(*, actor, workspace, environment, name, scopes, expires_at,
     secret = secrets.generate(environment)
     key = ApiKey.objects.create(
         workspace=workspace, environment=environment, name=name,
+        workspace_path=f"{workspace.organization.slug}/{workspace.slug}",
         public_id=secrets.public_id(), secret_hash=secrets.hash_key(secret, pepper()),
         prefix=secrets.PREFIXES[environment], last4=secret[-4:], scopes=list(scopes),
         created_by=actor, expires_at=expires_at, rotated_from=rotated_from,

@@ -18,8 +18,8 @@ from keys.services import pepper
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# One row, no join, booleans and text only: a join or psycopg's timestamp and array
-# loaders each cost about as much as the index lookup itself. %(now)s and %(stale)s are parameters so tests can move the clock.
+# One row, no join, booleans and text only: a join costs about as much as the index
+# lookup itself. %(now)s and %(stale)s are parameters so that tests can move the clock.
 _LOOKUP = """
     SELECT k.id, k.public_id, k.workspace_id, k.environment,
            array_to_string(k.scopes, ' '),

@@ -4,10 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-
-class Environment(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    PRODUCTION = "production", "Production"
+from workspaces.models import Environment
 
 
 class Scope(models.TextChoices):

@@ -4,8 +4,8 @@ from datetime import timedelta
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -14,21 +14,7 @@ from keys.forms import IssueKeyForm, RotateKeyForm
 from keys.gateway import problem, service_token_required
 from keys.models import ApiKey, Environment
 from keys.selectors import verify
-from workspaces.scoping import require, workspace_view
-
-
-def _environment(request, environment: str) -> str:
-    if environment not in Environment.values:
-        raise Http404("Unknown environment")
-    request.environment = environment  # the stage band follows the environment shown
-    return environment
-
-
-def _page(request, template, context, status=200):
-    return render(request, template, {
-        "organization": request.organization, "membership": request.membership,
-        "workspace": request.workspace, **context,
-    }, status=status)
+from workspaces.scoping import render_scoped, require, resolve_environment, workspace_view
 
 
 def _list_context(request, environment):
@@ -44,10 +30,10 @@ def _list_context(request, environment):
 @workspace_view()
 @never_cache
 def key_list(request, environment: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.read")
     form = IssueKeyForm()
-    return _page(request, "keys/key_list.html", {**_list_context(request, environment),
+    return render_scoped(request, "keys/key_list.html", {**_list_context(request, environment),
                                                  "form": form})
 
 
@@ -55,7 +41,7 @@ def key_list(request, environment: str):
 @require_POST
 @never_cache
 def key_issue(request, environment: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     form = IssueKeyForm(request.POST)
     if form.is_valid():
@@ -67,11 +53,11 @@ def key_issue(request, environment: str):
             form.add_error(None, error)
         else:
             # Shown in this response only: never stored, never redirected through a session.
-            return _page(request, "keys/key_secret.html", {
+            return render_scoped(request, "keys/key_secret.html", {
                 "key": key, "secret": secret, "environment": environment,
                 "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
             })
-    return _page(request, "keys/key_list.html", {**_list_context(request, environment),
+    return render_scoped(request, "keys/key_list.html", {**_list_context(request, environment),
                                                  "form": form}, status=400)
 
 
@@ -79,7 +65,7 @@ def key_issue(request, environment: str):
 @reauthentication_required
 @never_cache
 def key_revoke(request, environment: str, public_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
                             .filter(environment=environment), public_id=public_id)
@@ -94,14 +80,14 @@ def key_revoke(request, environment: str, public_id: str):
                                       "now fail.")
         return redirect("key_list", request.organization.slug, request.workspace.slug,
                         environment)
-    return _page(request, "keys/key_revoke.html", {"key": key, "environment": environment})
+    return render_scoped(request, "keys/key_revoke.html", {"key": key, "environment": environment})
 
 
 @workspace_view()
 @reauthentication_required
 @never_cache
 def key_rotate(request, environment: str, public_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
                             .filter(environment=environment), public_id=public_id)
@@ -115,11 +101,11 @@ def key_rotate(request, environment: str, public_id: str):
             form.add_error(None, error)
         else:
             key.refresh_from_db()
-            return _page(request, "keys/key_secret.html", {
+            return render_scoped(request, "keys/key_secret.html", {
                 "key": new, "secret": secret, "environment": environment, "replaced": key,
                 "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
             })
-    return _page(request, "keys/key_rotate.html", {"key": key, "form": form,
+    return render_scoped(request, "keys/key_rotate.html", {"key": key, "form": form,
                                                    "environment": environment},
                  status=400 if form.errors else 200)
 

@@ -5,10 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-
-class Environment(models.TextChoices):
-    SANDBOX = "sandbox", "Sandbox"
-    PRODUCTION = "production", "Production"
+from workspaces.models import Environment
 
 
 def _public_id(prefix: str) -> str:

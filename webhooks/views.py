@@ -1,29 +1,14 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from webhooks import catalog, selectors, services
 from webhooks.forms import DisableForm, EndpointForm, LogFilterForm, ReplayForm
 from webhooks.models import Endpoint, Environment
-from workspaces.scoping import require, workspace_view
-
-
-def _environment(request, environment: str) -> str:
-    if environment not in Environment.values:
-        raise Http404("Unknown environment")
-    request.environment = environment  # the stage band follows the environment shown
-    return environment
-
-
-def _page(request, template, context, status=200):
-    return render(request, template, {
-        "organization": request.organization, "membership": request.membership,
-        "workspace": request.workspace, **context,
-    }, status=status)
+from workspaces.scoping import render_scoped, require, resolve_environment, workspace_view
 
 
 def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
@@ -54,9 +39,9 @@ def _list_context(request, environment):
 @require_GET
 @never_cache
 def endpoint_list(request, environment: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.read")
-    return _page(request, "webhooks/endpoint_list.html",
+    return render_scoped(request, "webhooks/endpoint_list.html",
                  {**_list_context(request, environment), "form": EndpointForm()})
 
 
@@ -64,7 +49,7 @@ def endpoint_list(request, environment: str):
 @require_POST
 @never_cache
 def endpoint_create(request, environment: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     form = EndpointForm(request.POST)
     if form.is_valid():
@@ -77,7 +62,7 @@ def endpoint_create(request, environment: str):
             messages.success(request, f"Endpoint {endpoint.url} added. Send it a test event "
                                       "to check that it answers.")
             return _to_detail(request, environment, endpoint.public_id)
-    return _page(request, "webhooks/endpoint_list.html",
+    return render_scoped(request, "webhooks/endpoint_list.html",
                  {**_list_context(request, environment), "form": form}, status=400)
 
 
@@ -85,7 +70,7 @@ def endpoint_create(request, environment: str):
 @require_GET
 @never_cache
 def endpoint_detail(request, environment: str, endpoint_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.read")
     endpoint = _endpoint(request, environment, endpoint_id)
     filters = LogFilterForm(request.GET)
@@ -95,7 +80,7 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
                                   page=request.GET.get("page", 1))
     query = request.GET.copy()
     query.pop("page", None)
-    return _page(request, "webhooks/endpoint_detail.html", {
+    return render_scoped(request, "webhooks/endpoint_detail.html", {
         "endpoint": endpoint, "environment": environment, "page": page,
         "filters": filters, "query": query.urlencode(), "replay_form": ReplayForm(),
         "disable_form": DisableForm(), "types": [catalog.TYPES[t] for t in endpoint.event_types
@@ -107,7 +92,7 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
 @workspace_view()
 @never_cache
 def endpoint_edit(request, environment: str, endpoint_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     form = EndpointForm(request.POST or None, initial={
@@ -122,13 +107,13 @@ def endpoint_edit(request, environment: str, endpoint_id: str):
         else:
             messages.success(request, "Endpoint saved.")
             return _to_detail(request, environment, endpoint_id)
-    return _page(request, "webhooks/endpoint_edit.html",
+    return render_scoped(request, "webhooks/endpoint_edit.html",
                  {"endpoint": endpoint, "form": form, "environment": environment},
                  status=400 if form.errors else 200)
 
 
 def _act(request, environment, endpoint_id, action, success: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     try:
@@ -171,7 +156,7 @@ def endpoint_replay(request, environment: str, endpoint_id: str):
     form = ReplayForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the date and time to replay events since.")
-        return _to_detail(request, _environment(request, environment), endpoint_id)
+        return _to_detail(request, resolve_environment(request, environment), endpoint_id)
     count = []
 
     def replay(**kw):
@@ -195,7 +180,7 @@ def delivery_retry(request, environment: str, endpoint_id: str, delivery_id: int
 @reauthentication_required
 @never_cache
 def endpoint_secret(request, environment: str, endpoint_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     secret = None
@@ -203,7 +188,7 @@ def endpoint_secret(request, environment: str, endpoint_id: str):
         # Shown in this response only: never put in a session or a redirect.
         secret = services.reveal_secret(**_scope(request, environment),
                                         public_id=endpoint.public_id)
-    return _page(request, "webhooks/endpoint_secret.html",
+    return render_scoped(request, "webhooks/endpoint_secret.html",
                  {"endpoint": endpoint, "environment": environment, "secret": secret})
 
 
@@ -211,7 +196,7 @@ def endpoint_secret(request, environment: str, endpoint_id: str):
 @reauthentication_required
 @never_cache
 def endpoint_rotate(request, environment: str, endpoint_id: str):
-    environment = _environment(request, environment)
+    environment = resolve_environment(request, environment)
     require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     if request.method == "POST":
@@ -221,5 +206,5 @@ def endpoint_rotate(request, environment: str, endpoint_id: str):
                                   "signatures until "
                                   f"{endpoint.previous_secret_expires_at:%d %b %Y, %H:%M} UTC.")
         return _to_detail(request, environment, endpoint.public_id)
-    return _page(request, "webhooks/endpoint_rotate.html",
+    return render_scoped(request, "webhooks/endpoint_rotate.html",
                  {"endpoint": endpoint, "environment": environment})

@@ -7,6 +7,14 @@ from guardian.models import UserObjectPermissionBase
 
 from workspaces.roles import Role, capabilities_of
 
+
+class Environment(models.TextChoices):
+    """A workspace's two worlds: test keys and fake data, or live keys and real data."""
+
+    SANDBOX = "sandbox", "Sandbox"
+    PRODUCTION = "production", "Production"
+
+
 # The one object permission: access to a workspace for a member restricted to some.
 ACCESS_WORKSPACE = "access_workspace"
 

@@ -9,8 +9,9 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import render
 
-from workspaces.models import Membership, Workspace
+from workspaces.models import Environment, Membership, Workspace
 from workspaces.roles import roles_with
 
 
@@ -83,3 +84,20 @@ def workspace_view(capability: str | None = None):
         return wrapper
 
     return decorator
+
+
+def resolve_environment(request, environment: str) -> str:
+    """A `<environment>` URL segment: sandbox or production, else 404. The stage band
+    follows the environment a page shows."""
+    if environment not in Environment.values:
+        raise Http404("Unknown environment")
+    request.environment = environment
+    return environment
+
+
+def render_scoped(request, template: str, context: dict, status: int = 200):
+    """Render a page of the resolved scope, with its organization, member and workspace."""
+    return render(request, template, {
+        "organization": request.organization, "membership": request.membership,
+        "workspace": getattr(request, "workspace", None), **context,
+    }, status=status)

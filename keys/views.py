@@ -14,7 +14,7 @@ from keys.forms import IssueKeyForm, RotateKeyForm
 from keys.gateway import problem, service_token_required
 from keys.models import ApiKey, Environment
 from keys.selectors import verify
-from workspaces.scoping import render_scoped, require, resolve_environment, workspace_view
+from workspaces.scoping import environment_view, render_scoped
 
 
 def _list_context(request, environment):
@@ -27,22 +27,18 @@ def _list_context(request, environment):
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 
-@workspace_view()
+@environment_view("read")
 @never_cache
 def key_list(request, environment: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.read")
     form = IssueKeyForm()
-    return render_scoped(request, "keys/key_list.html", {**_list_context(request, environment),
-                                                 "form": form})
+    return render_scoped(request, "keys/key_list.html",
+                         {**_list_context(request, environment), "form": form})
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 @never_cache
 def key_issue(request, environment: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     form = IssueKeyForm(request.POST)
     if form.is_valid():
         try:
@@ -57,16 +53,14 @@ def key_issue(request, environment: str):
                 "key": key, "secret": secret, "environment": environment,
                 "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
             })
-    return render_scoped(request, "keys/key_list.html", {**_list_context(request, environment),
-                                                 "form": form}, status=400)
+    return render_scoped(request, "keys/key_list.html",
+                         {**_list_context(request, environment), "form": form}, status=400)
 
 
-@workspace_view()
+@environment_view("manage")
 @reauthentication_required
 @never_cache
 def key_revoke(request, environment: str, public_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
                             .filter(environment=environment), public_id=public_id)
     if request.method == "POST":
@@ -83,12 +77,10 @@ def key_revoke(request, environment: str, public_id: str):
     return render_scoped(request, "keys/key_revoke.html", {"key": key, "environment": environment})
 
 
-@workspace_view()
+@environment_view("manage")
 @reauthentication_required
 @never_cache
 def key_rotate(request, environment: str, public_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace)
                             .filter(environment=environment), public_id=public_id)
     form = RotateKeyForm(request.POST or None)

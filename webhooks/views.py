@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from webhooks import catalog, selectors, services
 from webhooks.forms import DisableForm, EndpointForm, LogFilterForm, ReplayForm
 from webhooks.models import Endpoint, Environment
-from workspaces.scoping import render_scoped, require, resolve_environment, workspace_view
+from workspaces.scoping import environment_view, render_scoped
 
 
 def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
@@ -35,22 +35,18 @@ def _list_context(request, environment):
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 
-@workspace_view()
+@environment_view("read")
 @require_GET
 @never_cache
 def endpoint_list(request, environment: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.read")
     return render_scoped(request, "webhooks/endpoint_list.html",
-                 {**_list_context(request, environment), "form": EndpointForm()})
+                         {**_list_context(request, environment), "form": EndpointForm()})
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 @never_cache
 def endpoint_create(request, environment: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
@@ -63,15 +59,13 @@ def endpoint_create(request, environment: str):
                                       "to check that it answers.")
             return _to_detail(request, environment, endpoint.public_id)
     return render_scoped(request, "webhooks/endpoint_list.html",
-                 {**_list_context(request, environment), "form": form}, status=400)
+                         {**_list_context(request, environment), "form": form}, status=400)
 
 
-@workspace_view()
+@environment_view("read")
 @require_GET
 @never_cache
 def endpoint_detail(request, environment: str, endpoint_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.read")
     endpoint = _endpoint(request, environment, endpoint_id)
     filters = LogFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
@@ -89,11 +83,9 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
     })
 
 
-@workspace_view()
+@environment_view("manage")
 @never_cache
 def endpoint_edit(request, environment: str, endpoint_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     form = EndpointForm(request.POST or None, initial={
         "url": endpoint.url, "description": endpoint.description,
@@ -113,8 +105,6 @@ def endpoint_edit(request, environment: str, endpoint_id: str):
 
 
 def _act(request, environment, endpoint_id, action, success: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     try:
         action(**_scope(request, environment), public_id=endpoint.public_id)
@@ -125,14 +115,14 @@ def _act(request, environment, endpoint_id, action, success: str):
     return _to_detail(request, environment, endpoint.public_id)
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 def endpoint_test(request, environment: str, endpoint_id: str):
     return _act(request, environment, endpoint_id, services.send_test_event,
                 "Test event sent. Its delivery shows in the log below within seconds.")
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 def endpoint_disable(request, environment: str, endpoint_id: str):
     form = DisableForm(request.POST)
@@ -142,7 +132,7 @@ def endpoint_disable(request, environment: str, endpoint_id: str):
                 "Endpoint disabled. New events wait until you enable it again.")
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 def endpoint_enable(request, environment: str, endpoint_id: str):
     return _act(request, environment, endpoint_id,
@@ -150,13 +140,13 @@ def endpoint_enable(request, environment: str, endpoint_id: str):
                 "Endpoint enabled. Waiting deliveries resume.")
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 def endpoint_replay(request, environment: str, endpoint_id: str):
     form = ReplayForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the date and time to replay events since.")
-        return _to_detail(request, resolve_environment(request, environment), endpoint_id)
+        return _to_detail(request, environment, endpoint_id)
     count = []
 
     def replay(**kw):
@@ -168,7 +158,7 @@ def endpoint_replay(request, environment: str, endpoint_id: str):
     return response
 
 
-@workspace_view()
+@environment_view("manage")
 @require_POST
 def delivery_retry(request, environment: str, endpoint_id: str, delivery_id: int):
     return _act(request, environment, endpoint_id,
@@ -176,12 +166,10 @@ def delivery_retry(request, environment: str, endpoint_id: str, delivery_id: int
                 "Retry queued: the delivery is attempted now.")
 
 
-@workspace_view()
+@environment_view("manage")
 @reauthentication_required
 @never_cache
 def endpoint_secret(request, environment: str, endpoint_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     secret = None
     if request.method == "POST":
@@ -192,12 +180,10 @@ def endpoint_secret(request, environment: str, endpoint_id: str):
                  {"endpoint": endpoint, "environment": environment, "secret": secret})
 
 
-@workspace_view()
+@environment_view("manage")
 @reauthentication_required
 @never_cache
 def endpoint_rotate(request, environment: str, endpoint_id: str):
-    environment = resolve_environment(request, environment)
-    require(request, f"{environment}.manage")
     endpoint = _endpoint(request, environment, endpoint_id)
     if request.method == "POST":
         endpoint = services.rotate_secret(**_scope(request, environment),

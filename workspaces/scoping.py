@@ -101,3 +101,20 @@ def render_scoped(request, template: str, context: dict, status: int = 200):
         "organization": request.organization, "membership": request.membership,
         "workspace": getattr(request, "workspace", None), **context,
     }, status=status)
+
+
+def environment_view(verb: str):
+    """Resolve /o/<org>/w/<ws>/.../<environment>/... and require `<environment>.<verb>`
+    (e.g. sandbox.manage): outsiders get 404, members without it 403."""
+
+    def decorator(view):
+        @workspace_view()
+        @wraps(view)
+        def wrapper(request, environment, *args, **kwargs):
+            environment = resolve_environment(request, environment)
+            require(request, f"{environment}.{verb}")
+            return view(request, environment, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

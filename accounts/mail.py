@@ -5,9 +5,13 @@ them here keeps a slow SMTP server out of the request and drops mail for work th
 was rolled back.
 """
 
+import logging
+
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 def serialize(message: EmailMessage) -> dict:
@@ -26,11 +30,20 @@ def serialize(message: EmailMessage) -> dict:
     }
 
 
+def enqueue(payload: dict) -> None:
+    """Queue the send; with the broker down, send inline rather than lose the mail."""
+    from accounts.tasks import send_email
+
+    try:
+        send_email.delay(payload)
+    except Exception as error:  # kombu raises many types for an unreachable broker
+        log.warning("could not queue an email (%s); sending it inline", error)
+        send_email.apply(args=[payload], throw=False)
+
+
 class CeleryEmailBackend(BaseEmailBackend):
     def send_messages(self, email_messages) -> int:
-        from accounts.tasks import send_email
-
         for message in email_messages:
             payload = serialize(message)
-            transaction.on_commit(lambda payload=payload: send_email.delay(payload))
+            transaction.on_commit(lambda payload=payload: enqueue(payload))
         return len(email_messages)

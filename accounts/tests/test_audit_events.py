@@ -33,3 +33,30 @@ def test_password_change_is_audited(signed_in_client, user, password):
 
     assert response.status_code == 302
     assert AuditEvent.objects.filter(actor=user, action=Action.PASSWORD_CHANGED).count() == 1
+
+
+@pytest.mark.django_db
+def test_mfa_changes_are_audited_with_their_type(rf, user):
+    from allauth.mfa import signals
+    from allauth.mfa.models import Authenticator
+
+    request = rf.get("/")
+    authenticator = Authenticator(user=user, type=Authenticator.Type.TOTP)
+    for signal in (signals.authenticator_added, signals.authenticator_removed):
+        signal.send(sender=Authenticator, request=request, user=user,
+                    authenticator=authenticator)
+
+    events = list(AuditEvent.objects.filter(actor=user).order_by("id")
+                  .values_list("action", "details"))
+    assert events == [(Action.MFA_ADDED, {"type": "totp"}),
+                      (Action.MFA_REMOVED, {"type": "totp"})]
+
+
+@pytest.mark.django_db
+def test_adding_an_email_address_is_audited(signed_in_client, user, password):
+    signed_in_client.post(reverse("account_reauthenticate"), {"password": password})
+
+    signed_in_client.post(reverse("account_email"), {"action_add": "", "email": "new@acme.test"})
+
+    event = AuditEvent.objects.get(action=Action.EMAIL_ADDED)
+    assert (event.actor, event.details) == (user, {"email": "new@acme.test"})

@@ -150,6 +150,7 @@ class Delivery(models.Model):
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "deliveries"
         ordering = ["-created_at", "-id"]
         constraints = [
             # Dispatching an event twice creates no second original delivery.

@@ -39,3 +39,24 @@ def shoot(page, request):
 
     take.folder = folder
     return take
+
+
+def sign_in_to_admin(page, base: str, email: str, password: str, totp_secret: str = "") -> None:
+    """Staff sign in through allauth (the admin's login redirects there), with the current
+    TOTP code when the account has one."""
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    page.goto(f"{base}/admin/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    if totp_secret:
+        counter = next(iter(yield_hotp_counters_from_time()))
+        page.get_by_label(re.compile("code", re.IGNORECASE)).fill(
+            format_hotp_value(hotp_value(totp_secret, counter)))
+        page.get_by_role("button", name=re.compile("Sign In|Confirm", re.IGNORECASE)).click()
+    page.wait_for_url(re.compile(r"/admin/$"))

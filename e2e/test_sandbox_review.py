@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from e2e.conftest import sign_in_to_admin
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -45,10 +46,9 @@ def test_owner_requests_sandbox_access_and_a_reviewer_approves_it_in_the_admin(
     shoot("waiting-for-review")
 
     reviewer = browser.new_context().new_page()
-    reviewer.goto(f"{base}/admin/login/")
-    reviewer.get_by_label("Email address").fill("rita@platform.test")
-    reviewer.get_by_label("Password").fill(PASSWORD)
-    reviewer.get_by_role("button", name="Log in").click()
+    sign_in_to_admin(reviewer, base, "rita@platform.test", PASSWORD)
+    expect(reviewer.get_by_role("link", name="1 sandbox request")).to_be_visible()
+    reviewer.screenshot(path=str(shoot.folder / "reviewer-queue-count.png"), full_page=True)
     reviewer.goto(f"{base}/admin/onboarding/sandboxrequest/?status__exact=pending")
     reviewer.get_by_role("checkbox", name="Select this object for an action").first.check()
     reviewer.get_by_label("Action:").select_option(label="Approve selected sandbox requests")

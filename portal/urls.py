@@ -1,14 +1,30 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from keys.urls import gateway_patterns as keys_gateway
 from keys.urls import workspace_patterns as keys_ws
+from onboarding.selectors import review_queue
 from onboarding.urls import organization_patterns as onboarding_org
 from onboarding.urls import workspace_patterns as onboarding_ws
 from usage.urls import api_patterns as usage_api
 from usage.urls import workspace_patterns as usage_ws
 from webhooks.urls import workspace_patterns as webhooks_ws
+
+# Staff sign in through allauth too: rate limits, MFA and audit apply to the admin.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Developer portal: platform review"
+admin.site.index_template = "admin/portal_index.html"
+_admin_index = admin.site.index
+
+
+def admin_index(request, extra_context=None):
+    """The admin index with the reviewers' queue counts on top."""
+    return _admin_index(request, {**(extra_context or {}), "review_queue": review_queue()})
+
+
+admin.site.index = admin_index
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="docs:index", permanent=False)),

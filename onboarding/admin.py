@@ -7,16 +7,17 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from onboarding import services
-from onboarding.models import SandboxRequest
+from onboarding.models import ReviewStage, SandboxRequest
+from onboarding.review.admin import ReviewStageAdmin
 
 
 class AgeFilter(admin.SimpleListFilter):
     title = "age"
     parameter_name = "age"
-    BUCKETS = {"1d": (None, 1), "1-3d": (1, 3), "3d+": (3, None)}
+    BUCKETS = {"1d": (None, 1), "1-3d": (1, 3), "over3d": (3, None)}
 
     def lookups(self, request, model_admin):
-        return [("1d", "Under a day"), ("1-3d", "1 to 3 days"), ("3d+", "Over 3 days")]
+        return [("1d", "Under a day"), ("1-3d", "1 to 3 days"), ("over3d", "Over 3 days")]
 
     def queryset(self, request, queryset):
         if self.value() not in self.BUCKETS:
@@ -91,3 +92,6 @@ class SandboxRequestAdmin(admin.ModelAdmin):
             "form": form, "queryset": queryset, "opts": self.model._meta,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         })
+
+
+admin.site.register(ReviewStage, ReviewStageAdmin)

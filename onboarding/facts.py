@@ -2,8 +2,8 @@
 
 The access state is computed from these facts, never stored by hand: the first key
 from keys, the first call and the usage review from usage's per-workspace milestones,
-the first acknowledged delivery from webhooks. The production review is not built yet,
-so production approval reads as not done until a reviewer sets it.
+the first acknowledged delivery from webhooks, and the production review's stage
+statuses from the review itself.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import OuterRef, Subquery
 
 from keys.models import ApiKey, Environment
-from onboarding.models import SandboxRequest
+from onboarding.models import ProductionReview, ReviewStage, SandboxRequest, StageKind
 from usage.models import WorkspaceUsage
 from webhooks.selectors import webhook_acknowledged_subquery
 from workspaces.models import Membership, Workspace
@@ -44,6 +44,8 @@ class WorkspaceFacts:
     webhook_acknowledged_at: datetime | None = None
     usage_reviewed_at: datetime | None = None
     production_approved_at: datetime | None = None
+    review_started_at: datetime | None = None
+    review_stages: tuple[tuple[str, str], ...] = ()  # (kind, status) once started
     people: tuple[Person, ...] = ()
 
     @property
@@ -63,8 +65,15 @@ def load_facts(workspace) -> WorkspaceFacts:
         usage_reviewed_at=Subquery(WorkspaceUsage.objects.filter(workspace=OuterRef("pk"))
                                    .values("usage_reviewed_at")[:1]),
         webhook_acknowledged_at=webhook_acknowledged_subquery("pk"),
+        review_started_at=Subquery(ProductionReview.objects.filter(workspace=OuterRef("pk"))
+                                   .values("started_at")[:1]),
+        **{f"stage_{kind}": Subquery(ReviewStage.objects.filter(
+            review__workspace=OuterRef("pk"), kind=kind).values("status")[:1])
+           for kind in StageKind.values},
     ).values("sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
-             "webhook_acknowledged_at", "production_approved_at").get())
+             "webhook_acknowledged_at", "production_approved_at", "review_started_at",
+             *(f"stage_{kind}" for kind in StageKind.values)).get())
+    stages = tuple((kind, progress.pop(f"stage_{kind}")) for kind in StageKind.values)
     latest = (SandboxRequest.objects.for_workspace(workspace)
               .only("status", "created_at", "decided_at", "reason").first())
     people = (Membership.objects.for_organization(workspace.organization_id)
@@ -80,5 +89,6 @@ def load_facts(workspace) -> WorkspaceFacts:
         sandbox_decided_at=latest.decided_at if latest else None,
         sandbox_reason=latest.reason if latest else "",
         people=tuple(Person(name or email, tuple(roles)) for name, email, roles in people),
+        review_stages=stages if progress["review_started_at"] else (),
         **progress,
     )

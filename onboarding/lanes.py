@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from onboarding.facts import WorkspaceFacts
+from onboarding.review.catalog import STAGES, owns
 from workspaces.roles import Role, capabilities_of, roles_with
+
+# Review stages the owner still has to act on; the others wait on a reviewer or are done.
+ACTIONABLE = ("not_started", "in_progress", "changes_requested")
+STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress",
+                 "submitted": "Submitted", "changes_requested": "Changes requested",
+                 "approved": "Approved"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,20 @@ class Lane:
     url_args: tuple[str, ...]
     yours: bool
     owner: str  # "you", a name with its role, "a platform reviewer", or who can invite
+    stages: tuple["StageLine", ...] = ()  # the production review's, once it started
+
+
+@dataclass(frozen=True)
+class StageLine:
+    """One production review stage as the overview and the banner show it."""
+
+    kind: str
+    title: str
+    status: str
+    status_label: str
+    owner: str  # "you", names with their role, or the role nobody holds yet
+    yours: bool  # the viewer owns it and it is theirs to act on
+    waits_on: str  # who the stage waits on now; "" once approved
 
 
 @dataclass(frozen=True)
@@ -73,8 +94,7 @@ def _steps(facts: WorkspaceFacts) -> list[tuple[Step, datetime | None]]:
          facts.usage_reviewed_at),
         (Step("production_review", "Start the production review",
               "Consent review, billing setup, integration verification and audit-ready checks.",
-              "Read about production", "review.submit", "docs:page",
-              ("sandbox-and-production",)),
+              "Start the production review", "review.submit", "review_overview", ws),
          facts.production_approved_at),
     ]
 
@@ -118,6 +138,56 @@ def _invite_instead(facts, capability, viewer_roles, step: Step) -> Lane | None:
                 owner=f"an Owner to invite a {role}")
 
 
+def _role_holders(facts: WorkspaceFacts, roles) -> str:
+    """Up to two people holding one of the roles, the first role's holders first."""
+    ranked = []
+    for person in facts.people:
+        held = [role for role in roles if role in person.roles]
+        if held:
+            ranked.append((roles.index(held[0]),
+                           f"{person.name} ({Role(held[0]).label.lower()})"))
+    if ranked:
+        return ", ".join(name for _, name in sorted(ranked, key=lambda pair: pair[0])[:2])
+    return f"a {Role(roles[0]).label.lower()}, and nobody holds that role yet"
+
+
+def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
+    """Every stage of the production review with its owner and status; empty until the
+    review starts."""
+    if not facts.review_stages:
+        return ()
+    statuses = dict(facts.review_stages)
+    lines = []
+    for stage in STAGES:
+        status = statuses.get(stage.kind) or "not_started"
+        mine = owns(stage.kind, viewer_roles)
+        owner = "you" if mine else _role_holders(facts, stage.owner_roles)
+        waits_on = ("" if status == "approved" else
+                    "a platform reviewer" if status == "submitted" else owner)
+        lines.append(StageLine(stage.kind, stage.title, status, STATUS_LABELS[status], owner,
+                               mine and status in ACTIONABLE, waits_on))
+    return tuple(lines)
+
+
+def _review_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
+    ws = (facts.organization_slug, facts.workspace_slug)
+    lines = review_lines(facts, viewer_roles)
+    for line in lines:
+        if line.yours:
+            sentence = ("A platform reviewer asked for changes: edit the fields they named and "
+                        "resubmit." if line.status == "changes_requested" else
+                        "This stage is yours to do; the other stages are listed below.")
+            return Lane(f"review_{line.kind}", f"{line.title}: yours to do", sentence,
+                        f"Open {line.title.lower()}", "review_stage", (*ws, line.kind),
+                        yours=True, owner="you", stages=lines)
+    waiting = [line for line in lines if line.waits_on]
+    sentence = "Production review is waiting on " + "; ".join(
+        f"{line.waits_on} for {line.title.lower()}" for line in waiting) + "."
+    return Lane("production_review", "Production review in progress", sentence,
+                "Open the production review", "review_overview", ws, yours=False,
+                owner=waiting[0].waits_on if waiting else "a platform reviewer", stages=lines)
+
+
 def next_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
     """The single next step for this viewer in this workspace."""
     ws = (facts.organization_slug, facts.workspace_slug)
@@ -132,6 +202,8 @@ def next_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
                     f"Reason: {facts.sandbox_reason} Change the request and resubmit it.",
                     "Change and resubmit", "sandbox_request", ws, yours=yours, owner=owner)
     for step, done_at in _steps(facts):
+        if done_at is None and step.key == "production_review" and facts.review_stages:
+            return _review_lane(facts, viewer_roles)
         if done_at is None:
             yours, owner = _owner(facts, step.capability, viewer_roles)
             if not yours:

@@ -20,6 +20,7 @@ class Banner:
     method: str
     yours: bool
     context: str  # which workspace (or the account) the step is about
+    stages: tuple = ()  # the production review's StageLines, once it started
 
 
 def workspace_facts(request, workspace: Workspace) -> WorkspaceFacts:
@@ -33,7 +34,7 @@ def workspace_facts(request, workspace: Workspace) -> WorkspaceFacts:
 def _from_lane(lane: Lane, workspace_name: str) -> Banner:
     return Banner(lane.title, lane.sentence, lane.button,
                   reverse(lane.url_name, args=lane.url_args), "get", lane.yours,
-                  workspace_name)
+                  workspace_name, lane.stages)
 
 
 def banner_for(request) -> Banner:
@@ -65,3 +66,11 @@ def _from_access(request) -> Banner:
     return Banner(state.headline, state.sentence, state.step.label,
                   reverse(state.step.url_name, args=state.step.args), state.step.method,
                   True, "Your account")
+
+
+def review_queue() -> dict[str, int]:
+    """What waits for platform reviewers, for the admin index (two queries)."""
+    from onboarding.models import ReviewStage, SandboxRequest, StageStatus
+
+    return {"sandbox_requests": SandboxRequest.objects.pending().count(),
+            "review_stages": ReviewStage.objects.filter(status=StageStatus.SUBMITTED).count()}

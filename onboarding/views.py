@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,19 +11,12 @@ from audit.selectors import Filters, export_csv, export_jsonl, filtered, sentenc
 from audit.services import record
 from onboarding import services
 from onboarding.forms import AuditFilterForm, SandboxRequestForm
-from onboarding.lanes import checklist, progress
+from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.selectors import workspace_facts
-from workspaces.scoping import org_view, require, workspace_view
+from workspaces.scoping import org_view, render_scoped, require, workspace_view
 
 PAGE_SIZE = 50
-
-
-def _page(request, template, context, status=200):
-    return render(request, template, {
-        "organization": request.organization, "membership": request.membership,
-        "workspace": getattr(request, "workspace", None), **context,
-    }, status=status)
 
 
 @workspace_view()
@@ -31,9 +24,10 @@ def workspace_overview(request):
     facts = workspace_facts(request, request.workspace)
     items = checklist(facts, request.membership.roles)
     done, total = progress(items)
-    return _page(request, "onboarding/workspace_overview.html", {
+    return render_scoped(request, "onboarding/workspace_overview.html", {
         "facts": facts, "done": done, "total": total,
         "items": [(item, reverse(item.url_name, args=item.url_args)) for item in items],
+        "review_lines": review_lines(facts, request.membership.roles),
     })
 
 
@@ -66,7 +60,7 @@ def sandbox_request(request):
                                            "you will get an email.")
                 return redirect("workspace_overview", request.organization.slug,
                                 request.workspace.slug)
-    return _page(request, "onboarding/sandbox_request.html", {
+    return render_scoped(request, "onboarding/sandbox_request.html", {
         "form": form, "latest": latest, "history": history, "can_request": can_request,
         "may_request": request.membership.can("sandbox.manage"),
     }, status=400 if form.errors else 200)
@@ -85,7 +79,7 @@ def _timeline(request, events, template, extra):
     rows = [(event, sentence(event)) for event in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
-    return _page(request, template, {
+    return render_scoped(request, template, {
         "form": form, "page": page, "rows": rows, "query": query.urlencode(), **extra,
     }, status=400 if form.errors else 200)
 

@@ -25,6 +25,9 @@ CATALOG: tuple[EventType, ...] = (
     EventType("sandbox.denied", "A sandbox access request was denied, with the reason.",
               {"workspace": "payouts", "decided_at": "2026-01-01T00:00:00+00:00",
                "reason": "Describe the use case in more detail."}),
+    EventType("production.approved", "All four production review stages were approved; "
+              "production keys and webhooks are available.",
+              {"workspace": "payouts", "approved_at": "2026-01-01T00:00:00+00:00"}),
     EventType("webhook.test", "A test event sent from the Webhooks page.",
               {"message": "Hello from the sandbox"}),
 )

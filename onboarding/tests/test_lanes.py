@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from onboarding.facts import Person, WorkspaceFacts
-from onboarding.lanes import checklist, next_lane, progress
+from onboarding.lanes import checklist, next_lane, progress, review_lines
 from workspaces.roles import Role
 
 T = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -45,10 +45,10 @@ APPROVED = dict(sandbox_status="approved", sandbox_requested_at=T, sandbox_decid
          [Role.VIEWER], "review_usage", "Review your usage", True, "usage", "you"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                usage_reviewed_at=T), [Role.COMPLIANCE], "production_review",
-         "Start the production review", True, "docs:page", "you"),
+         "Start the production review", True, "review_overview", "you"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                usage_reviewed_at=T), [Role.DEVELOPER], "production_review",
-         "Start the production review", False, "docs:page", "Sam Owner (owner)"),
+         "Start the production review", False, "review_overview", "Sam Owner (owner)"),
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                usage_reviewed_at=T, production_approved_at=T), [Role.VIEWER], "production",
          "Live in production", True, "workspace_overview", "you"),
@@ -114,3 +114,59 @@ def test_checklist_records_when_each_step_was_done():
     assert [(i.status, i.done_at) for i in items[:3]] == [
         ("done", T), ("done", T), ("current", None)]
     assert progress(items) == (2, 6)
+
+
+READY = dict(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+             usage_reviewed_at=T, review_started_at=T)
+TEAM = (OWNER, DEV, Person("Cora", (Role.COMPLIANCE,)), Person("Tess", (Role.TECHNICAL_LEAD,)),
+        Person("Bea", (Role.BILLING_CONTACT,)))
+
+
+def stages(consent="not_started", billing="not_started", integration="not_started",
+           audit="not_started"):
+    return (("consent", consent), ("billing", billing), ("integration", integration),
+            ("audit", audit))
+
+
+@pytest.mark.parametrize(("review", "roles", "key", "title", "yours", "owner"), [
+    (stages(), [Role.COMPLIANCE], "review_consent", "Consent review: yours to do", True, "you"),
+    (stages(consent="submitted"), [Role.COMPLIANCE], "production_review",
+     "Production review in progress", False, "a platform reviewer"),
+    (stages(consent="changes_requested"), [Role.TECHNICAL_LEAD], "review_consent",
+     "Consent review: yours to do", True, "you"),
+    (stages(consent="approved"), [Role.TECHNICAL_LEAD], "review_integration",
+     "Integration verification: yours to do", True, "you"),
+    (stages(), [Role.BILLING_CONTACT], "review_billing", "Billing setup: yours to do", True,
+     "you"),
+    (stages(), [Role.DEVELOPER], "production_review", "Production review in progress", False,
+     "Cora (compliance / audit), Tess (technical lead)"),
+])
+def test_the_started_review_lane_for_every_viewer(review, roles, key, title, yours, owner):
+    lane = next_lane(facts(**READY, review_stages=review, people=TEAM), roles)
+
+    assert (lane.key, lane.title, lane.yours, lane.owner) == (key, title, yours, owner)
+    assert [line.kind for line in lane.stages] == ["consent", "billing", "integration",
+                                                    "audit"]
+
+
+def test_review_lines_name_each_stage_owner_and_who_it_waits_on():
+    given = facts(**READY, people=TEAM,
+                  review_stages=stages(consent="submitted", billing="approved"))
+
+    lines = review_lines(given, [Role.BILLING_CONTACT])
+
+    assert [(line.title, line.status_label, line.owner, line.yours, line.waits_on)
+            for line in lines] == [
+        ("Consent review", "Submitted", "Cora (compliance / audit), Tess (technical lead)",
+         False, "a platform reviewer"),
+        ("Billing setup", "Approved", "you", False, ""),
+        ("Integration verification", "Not started", "Tess (technical lead)", False,
+         "Tess (technical lead)"),
+        ("Audit-ready checks", "Not started",
+         "a security owner, and nobody holds that role yet", False,
+         "a security owner, and nobody holds that role yet"),
+    ]
+    assert next_lane(given, [Role.DEVELOPER]).sentence == (
+        "Production review is waiting on a platform reviewer for consent review; "
+        "Tess (technical lead) for integration verification; a security owner, and nobody "
+        "holds that role yet for audit-ready checks.")

@@ -29,6 +29,9 @@ UNSCOPED = {
     "docs:index": "public documentation",
     "docs:page": "public documentation",
     "gateway_usage": "the API gateway's service token; each record names its key, not a member",
+    "admin:index": "the Django admin: platform staff only",
+    "admin:onboarding_reviewstage_change": "the Django admin: platform staff only",
+    "admin:onboarding_reviewstage_screenshot": "the Django admin: platform staff only",
 }
 
 
@@ -48,7 +51,8 @@ def our_patterns(resolver=None, namespace="", inherited=frozenset()):
 
 
 @pytest.fixture
-def victim(db, workspace_factory, membership_factory, user_factory, owner, workspace):
+def victim(db, workspace_factory, membership_factory, user_factory, owner, workspace,
+           settings, tmp_path):
     """Organization A with one of each kind of object the URLs can name."""
     organization = workspace.organization
     member = membership_factory(organization=organization, roles=[Role.DEVELOPER])
@@ -64,6 +68,15 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
     endpoint = add_endpoint(workspace, owner, "https://hooks.example.com/")
     event = emit(workspace=workspace, environment="sandbox", type="key.created", data={})
     (delivery_id,) = webhook_delivery.dispatch(event.pk)
+    from onboarding.review import services as review_services
+    from onboarding.tests.factories import screenshot
+
+    settings.MEDIA_ROOT = tmp_path
+    lead = membership_factory(organization=organization, roles=[Role.TECHNICAL_LEAD]).user
+    review_services.start_production_review(actor=owner, workspace=workspace)
+    review_services.save_stage_answers(actor=lead, workspace=workspace, kind="consent",
+                                       answers={"terms_url": "https://a.example.com/terms"},
+                                       screenshot=screenshot())
     asker = user_factory(email="asker@a.test")
     join_request = JoinRequest.objects.create(organization=organization, user=asker)
     return {
@@ -77,6 +90,7 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
         "public_id": key.public_id,
         "endpoint_id": endpoint.public_id,
         "delivery_id": delivery_id,
+        "stage": "consent",
     }
 
 
@@ -131,6 +145,11 @@ def test_outsider_changed_nothing_of_the_other_organization(outsider_client, vic
     endpoint = Endpoint.objects.get(public_id=victim["endpoint_id"])
     assert (endpoint.enabled, endpoint.url) == (True, "https://hooks.example.com/")
     assert Delivery.objects.filter(endpoint=endpoint).count() == 1
+    from onboarding.models import ReviewStage
+
+    assert sorted(ReviewStage.objects.values_list("kind", "status")) == [
+        ("audit", "not_started"), ("billing", "not_started"), ("consent", "in_progress"),
+        ("integration", "not_started")]
 
 
 def test_every_pattern_of_our_apps_is_either_scoped_or_listed_as_unscoped():

@@ -1,0 +1,1 @@
+"""The production review: four stages decided by platform reviewers, then production."""

@@ -1,0 +1,148 @@
+"""The checks the portal computes for a stage, from the workspace's own records.
+
+Each check is a key (the one a reviewer names when requesting changes), a label, pass or
+fail, a sentence of detail and, where there is one, the time it was first met.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from allauth.mfa.models import Authenticator
+from django.db.models import Exists, Max, Min, OuterRef, Sum
+from django.utils import timezone
+
+from audit.models import Action, AuditEvent
+from keys.models import ApiKey, Environment
+from onboarding.review import catalog
+from usage.models import HourlyUsage, StatusClass
+from webhooks.models import Endpoint
+from workspaces.models import BillingProfile, Membership
+from workspaces.roles import Role
+
+MFA_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str
+    passed: bool
+    detail: str
+    at: str | None = None  # ISO time the item was first met
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _members(organization) -> list[tuple[str, list[str], bool]]:
+    mfa = Authenticator.objects.filter(user=OuterRef("user"), type__in=MFA_TYPES)
+    rows = (Membership.objects.for_organization(organization).annotate(has_mfa=Exists(mfa))
+            .order_by("user__full_name", "user__email")
+            .values_list("user__full_name", "user__email", "roles", "has_mfa"))
+    return [(name or email, list(roles), has_mfa) for name, email, roles, has_mfa in rows]
+
+
+def _assigned(members, role: Role, key: str, label: str) -> Check:
+    names = [name for name, roles, _ in members if role in roles]
+    if names:
+        return Check(key, label, True, ", ".join(names))
+    return Check(key, label, False, f"Nobody holds the {role.label} role yet; invite one.")
+
+
+def billing_checks(workspace) -> list[Check]:
+    """A billing contact is assigned and the organization's billing profile is complete."""
+    members = _members(workspace.organization)
+    profile = BillingProfile.objects.filter(organization=workspace.organization).first()
+    if profile is None:
+        complete = Check("billing_profile", "Billing profile complete", False,
+                         "No billing profile yet.")
+    elif profile.missing_fields:
+        complete = Check("billing_profile", "Billing profile complete", False,
+                         "Missing: " + ", ".join(profile.missing_fields) + ".")
+    else:
+        complete = Check("billing_profile", "Billing profile complete", True,
+                         f"{profile.legal_name}, {profile.billing_email}",
+                         profile.updated_at.isoformat())
+    return [_assigned(members, Role.BILLING_CONTACT, "billing_contact",
+                      "Billing contact assigned"), complete]
+
+
+def integration_checks(workspace, now=None) -> list[Check]:
+    """Sandbox evidence: required endpoints called, a webhook acknowledged, errors under
+    the limit over the last days, and no active key older than the limit."""
+    now = now or timezone.now()
+    sandbox = HourlyUsage.objects.for_workspace(workspace, Environment.SANDBOX)
+    seen = dict(sandbox.filter(endpoint__in=catalog.REQUIRED_ENDPOINTS,
+                               status_class=StatusClass.SUCCESS, count__gt=0)
+                .values("endpoint").annotate(first=Min("period_start"))
+                .values_list("endpoint", "first"))
+    checks = []
+    for endpoint in catalog.REQUIRED_ENDPOINTS:
+        first = seen.get(endpoint)
+        checks.append(Check(
+            f"endpoint:{endpoint}", f"Successful call to {endpoint}", first is not None,
+            f"First succeeded in the hour of {first:%d %b %Y %H:00} UTC." if first else
+            f"No successful sandbox call to {endpoint} yet.",
+            first.isoformat() if first else None))
+    acknowledged = (Endpoint.objects.filter(workspace=workspace,
+                                            environment=Environment.SANDBOX)
+                    .aggregate(at=Min("first_acknowledged_at"))["at"])
+    checks.append(Check("webhook_acknowledged", "A webhook delivery acknowledged",
+                        acknowledged is not None,
+                        f"First acknowledged {acknowledged:%d %b %Y %H:%M} UTC."
+                        if acknowledged else "No test event acknowledged with a 2xx yet.",
+                        acknowledged.isoformat() if acknowledged else None))
+    since = now - timedelta(days=catalog.ERROR_RATE_DAYS)
+    totals = sandbox.filter(period_start__gte=since).aggregate(
+        calls=Sum("count"), errors=Sum("error_count"), last=Max("period_start"))
+    calls, errors = totals["calls"] or 0, totals["errors"] or 0
+    rate = errors / calls if calls else None
+    limit = f"{catalog.ERROR_RATE_LIMIT:.0%}"
+    checks.append(Check(
+        "error_rate", f"Error rate under {limit} over {catalog.ERROR_RATE_DAYS} days",
+        rate is not None and rate < catalog.ERROR_RATE_LIMIT,
+        f"{errors} errors in {calls} calls ({rate:.1%})." if rate is not None else
+        f"No sandbox calls in the last {catalog.ERROR_RATE_DAYS} days.",
+        totals["last"].isoformat() if totals["last"] else None))
+    old = list(ApiKey.objects.for_workspace(workspace).active(now)
+               .filter(created_at__lt=now - timedelta(days=catalog.MAX_KEY_AGE_DAYS))
+               .order_by("created_at").values_list("name", "public_id"))
+    checks.append(Check(
+        "key_age", f"No active key older than {catalog.MAX_KEY_AGE_DAYS} days", not old,
+        "Rotate or revoke: " + ", ".join(f"{n} ({p})" for n, p in old) + "." if old
+        else "Every active key is younger than the limit."))
+    return checks
+
+
+def audit_checks(workspace) -> list[Check]:
+    """Security owner and compliance contact assigned, MFA on for every Owner and
+    Technical lead, and the audit log exported at least once."""
+    members = _members(workspace.organization)
+    leads = [(name, has_mfa) for name, roles, has_mfa in members
+             if Role.OWNER in roles or Role.TECHNICAL_LEAD in roles]
+    without = [name for name, has_mfa in leads if not has_mfa]
+    exported = (AuditEvent.objects.for_organization(workspace.organization)
+                .filter(action=Action.AUDIT_EXPORTED).aggregate(at=Min("occurred_at"))["at"])
+    return [
+        _assigned(members, Role.SECURITY_OWNER, "security_owner", "Security owner assigned"),
+        _assigned(members, Role.COMPLIANCE, "compliance_contact",
+                  "Compliance contact assigned"),
+        Check("mfa", "Two-factor authentication on for every Owner and Technical lead",
+              bool(leads) and not without,
+              "Not yet on for: " + ", ".join(without) + "." if without else
+              f"On for all {len(leads)}."),
+        Check("audit_exported", "Audit log exported at least once", exported is not None,
+              f"First exported {exported:%d %b %Y %H:%M} UTC." if exported else
+              "Export the audit log from the organization's Audit log page.",
+              exported.isoformat() if exported else None),
+    ]
+
+
+COMPUTE = {"billing": billing_checks, "integration": integration_checks,
+           "audit": audit_checks}
+
+
+def checks_for(kind: str, workspace) -> list[Check]:
+    """The live checks of a stage; the consent review has none."""
+    compute = COMPUTE.get(kind)
+    return compute(workspace) if compute else []

@@ -1,0 +1,159 @@
+"""The customer's pages of the production review: the four stages, each stage's form or
+live checklist, and the consent screenshot (never a public URL)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from onboarding.lanes import review_lines
+from onboarding.models import ReviewStage, StageKind, StageStatus
+from onboarding.review import catalog, services
+from onboarding.review.evidence import checks_for
+from onboarding.review.forms import FORMS
+from onboarding.review.selectors import answer_rows, dossier
+from onboarding.selectors import workspace_facts
+from workspaces.roles import Role
+from workspaces.scoping import render_scoped, workspace_view
+
+
+def _may_start(roles) -> bool:
+    return Role.OWNER in roles or any(catalog.owns(k, roles) for k in StageKind.values)
+
+
+@workspace_view()
+def review_overview(request):
+    workspace, roles = request.workspace, request.membership.roles
+    stages = {stage.kind: stage for stage in ReviewStage.objects.for_workspace(workspace)
+              .select_related("submitted_by", "decided_by")}
+    lines = review_lines(workspace_facts(request, workspace), roles)
+    rows = [(line, stages.get(line.kind),
+             reverse("review_stage", args=[request.organization.slug, workspace.slug,
+                                           line.kind])) for line in lines]
+    return render_scoped(request, "onboarding/review/overview.html", {
+        "rows": rows, "started": bool(stages), "may_start": _may_start(roles),
+        "approved_at": workspace.production_approved_at,
+    })
+
+
+@require_POST
+@workspace_view()
+def review_start(request):
+    try:
+        services.start_production_review(actor=request.user, workspace=request.workspace,
+                                         request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The production review has started. Each stage's owner "
+                                  "fills it in and submits it.")
+    return redirect("review_overview", request.organization.slug, request.workspace.slug)
+
+
+def _problems(error: ValidationError, checks) -> list[tuple[str, str]]:
+    labels = {**catalog.FIELD_LABELS, **{check.key: check.label for check in checks}}
+    return [(labels.get(key, key), message)
+            for key, msgs in getattr(error, "message_dict", {"": error.messages}).items()
+            for message in msgs]
+
+
+@workspace_view()
+def review_stage(request, stage: str):
+    if stage not in StageKind.values:
+        raise Http404("No such stage")
+    workspace, spec = request.workspace, catalog.BY_KIND[stage]
+    current = (ReviewStage.objects.for_workspace(workspace).filter(kind=stage)
+               .select_related("submitted_by", "decided_by").first())
+    mine = catalog.owns(stage, request.membership.roles)
+    editable = None
+    if current is None or not mine or current.is_locked:
+        editable = set()
+    elif current.status == StageStatus.CHANGES_REQUESTED:
+        editable = set(current.requested_changes)
+    form_class = FORMS.get(stage)
+    answers = current.answers if current else {}
+    bound = (request.method == "POST" and request.POST.get("action") == "save"
+             and form_class is not None)
+    form = form_class(request.POST if bound else None, request.FILES if bound else None,
+                      answers=answers, editable=editable) if form_class else None
+    problems, status, checks = [], 200, None
+    if request.method == "POST":
+        try:
+            if bound:
+                if form.is_valid():
+                    services.save_stage_answers(
+                        actor=request.user, workspace=workspace, kind=stage,
+                        answers=form.answers(), screenshot=form.cleaned_data.get("screenshot"),
+                        request=request)
+                    messages.success(request, "Saved. Submit the stage when it is complete.")
+                    return redirect("review_stage", request.organization.slug, workspace.slug,
+                                    stage)
+            else:
+                services.submit_stage(actor=request.user, workspace=workspace, kind=stage,
+                                      request=request)
+                messages.success(request, f"{spec.title} submitted. A platform reviewer "
+                                          "decides; its owners get an email.")
+                return redirect("review_overview", request.organization.slug, workspace.slug)
+        except ValidationError as error:
+            if bound:
+                form.add_service_errors(error)
+            else:
+                checks = checks_for(stage, workspace)
+                problems = _problems(error, checks)
+        status = 400
+    if checks is None:
+        checks = checks_for(stage, workspace) if current else []
+    requested = [(catalog.FIELD_LABELS.get(key) or next(
+        (c.label for c in checks if c.key == key), key), reason)
+        for key, reason in (current.requested_changes.items() if current else [])]
+    return render_scoped(request, "onboarding/review/stage.html", {
+        "spec": spec, "stage": current, "form": form, "mine": mine,
+        "editable": editable is None or bool(editable), "checks": checks,
+        "problems": problems, "requested": requested,
+        "owner_roles": ", ".join(r.label for r in spec.owner_roles),
+        "can_submit": current is not None and mine and not current.is_locked,
+    }, status=status)
+
+
+@workspace_view()
+def review_screenshot(request):
+    current = (ReviewStage.objects.for_workspace(request.workspace)
+               .filter(kind=StageKind.CONSENT).only("screenshot", "screenshot_type").first())
+    if current is None or not current.screenshot:
+        raise Http404("No screenshot")
+    return screenshot_response(current)
+
+
+def screenshot_response(stage: ReviewStage) -> FileResponse:
+    """The stored screenshot with headers that keep it an image, private and uncached."""
+    response = FileResponse(stage.screenshot.open("rb"), content_type=stage.screenshot_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@workspace_view()
+def review_dossier(request):
+    data = dossier(request.workspace)
+    label = catalog.FIELD_LABELS.get
+    stages = [{**stage, "rows": answer_rows(stage["kind"], stage["answers"]),
+               "decisions": [{**d, "changes": [(label(key, key), reason) for key, reason
+                                               in d["requested_changes"].items()]}
+                             for d in stage["decisions"]]}
+              for stage in data["stages"]]
+    return render_scoped(request, "onboarding/review/dossier.html", {"dossier": data,
+                                                              "stages": stages})
+
+
+@workspace_view()
+def review_dossier_json(request):
+    data = dossier(request.workspace)
+    response = JsonResponse(data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = (
+        f'attachment; filename="production-review-{request.organization.slug}-'
+        f'{request.workspace.slug}.json"')
+    return response

@@ -41,16 +41,17 @@ def shoot(page, request):
     return take
 
 
-def sign_in_to_admin(page, base: str, email: str, password: str, totp_secret: str = "") -> None:
-    """Staff sign in through allauth (the admin's login redirects there), with the current
-    TOTP code when the account has one."""
+def sign_in_with_totp(page, base: str, email: str, password: str, totp_secret: str = "",
+                      start: str = "/accounts/login/") -> None:
+    """Sign in through allauth from `start`, answering the TOTP step with the current
+    code when the account has one."""
     from allauth.mfa.totp.internal.auth import (
         format_hotp_value,
         hotp_value,
         yield_hotp_counters_from_time,
     )
 
-    page.goto(f"{base}/admin/")
+    page.goto(f"{base}{start}")
     page.get_by_label("Email").fill(email)
     page.get_by_label(re.compile(r"^Password:?$")).fill(password)
     page.get_by_role("button", name="Sign In").click()
@@ -59,4 +60,9 @@ def sign_in_to_admin(page, base: str, email: str, password: str, totp_secret: st
         page.get_by_label(re.compile("code", re.IGNORECASE)).fill(
             format_hotp_value(hotp_value(totp_secret, counter)))
         page.get_by_role("button", name=re.compile("Sign In|Confirm", re.IGNORECASE)).click()
+
+
+def sign_in_to_admin(page, base: str, email: str, password: str, totp_secret: str = "") -> None:
+    """Staff sign in through allauth: the admin's own login redirects there."""
+    sign_in_with_totp(page, base, email, password, totp_secret, start="/admin/")
     page.wait_for_url(re.compile(r"/admin/$"))

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from accounts.tests.factories import PASSWORD, UserFactory
 from audit.models import Action
 from audit.services import record
-from e2e.conftest import sign_in_to_admin
+from e2e.conftest import sign_in_to_admin, sign_in_with_totp
 from onboarding.tests.factories import TOTP_SECRET, pass_billing, pass_integration, turn_on_mfa
 from usage.models import WorkspaceUsage
 from workspaces.roles import Role
@@ -179,3 +179,15 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     expect(page.get_by_text(re.compile("Approved for production"))).to_be_visible()
     expect(page.get_by_text("changes requested", exact=True)).to_be_visible()
     shoot("dossier")
+
+    # The technical lead issues the first production key under the Production band.
+    lead = browser.new_context().new_page()
+    sign_in_with_totp(lead, base, "tess@acme.test", PASSWORD, totp_secret=TOTP_SECRET)
+    lead.goto(f"{ws_url}/keys/production/")
+    expect(lead.get_by_label("Stage")).to_contain_text("Production")
+    lead.get_by_label("Key name").fill("payouts backend")
+    lead.get_by_role("button", name="Issue production key").click()
+    expect(lead.get_by_text("This is the only time the secret is shown.")).to_be_visible()
+    expect(lead.get_by_label("Secret key")).to_have_value(re.compile(r"^sk_live_"))
+    expect(lead.get_by_label("Stage")).to_contain_text("Production")
+    lead.screenshot(path=str(shoot.folder / "first-production-key.png"), full_page=True)

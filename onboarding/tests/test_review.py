@@ -33,16 +33,6 @@ from webhooks.models import Event
 from workspaces.roles import Role
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def team(workspace):
-    return review_team(workspace)
-
-
 @pytest.fixture
 def started(workspace, team):
     return services.start_production_review(actor=team.owner, workspace=workspace)

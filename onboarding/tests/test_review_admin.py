@@ -14,11 +14,6 @@ from workspaces.roles import Role
 QUEUE = "admin:onboarding_reviewstage_changelist"
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def stages(workspace):
     return submit_all(workspace, review_team(workspace))

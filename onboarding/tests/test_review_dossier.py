@@ -7,11 +7,6 @@ from onboarding.review import services
 from onboarding.tests.factories import review_team, reviewer, submit_all
 
 
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def url(workspace, name):
     return reverse(name, args=[workspace.organization.slug, workspace.slug])
 

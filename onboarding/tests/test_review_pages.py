@@ -7,23 +7,12 @@ from onboarding.tests.factories import (
     CONSENT,
     PNG,
     pass_integration,
-    review_team,
     reviewer,
     screenshot,
     submit_all,
 )
 from usage.models import WorkspaceUsage
 from workspaces.roles import Role
-
-
-@pytest.fixture(autouse=True)
-def _private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture
-def team(workspace):
-    return review_team(workspace)
 
 
 def url(workspace, name, *args):

@@ -59,10 +59,6 @@ class Action(models.TextChoices):
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def for_user(self, user) -> "AuditEventQuerySet":
-        """Events whose actor is this user."""
-        return self.filter(actor=user)
-
     def for_organization(self, organization) -> "AuditEventQuerySet":
         """Events of one organization."""
         return self.filter(organization=organization)

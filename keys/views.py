@@ -4,14 +4,13 @@ from datetime import timedelta
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from keys import services
 from keys.forms import IssueKeyForm, RotateKeyForm
-from keys.gateway import problem, service_token_required
+from keys.gateway import machine_json, problem, service_token_required
 from keys.models import ApiKey, Environment
 from keys.selectors import verify
 from workspaces.scoping import environment_view, render_scoped
@@ -114,4 +113,4 @@ def gateway_verify(request):
         return problem(400, "INVALID_REQUEST", "Send the presented key as \"key\".")
     result = verify(presented, environment=body.get("environment") or None,
                     scope=body.get("scope") or None)
-    return JsonResponse(result.as_dict())
+    return machine_json(result.as_dict())

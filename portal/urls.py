@@ -27,6 +27,11 @@ def admin_index(request, extra_context=None):
 admin.site.index = admin_index
 
 urlpatterns = [
+    # Machine endpoints first: the gateway calls these on every API request, and URL
+    # resolution tries patterns in order.
+    path("api/v1/", include(keys_gateway)),
+    path("api/v1/", include(usage_api)),
+    path("sandbox/v1/", include("sandbox.urls")),
     path("", RedirectView.as_view(pattern_name="docs:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
@@ -36,11 +41,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(onboarding_org)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(onboarding_ws)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(usage_ws)),
-    path("api/v1/", include(usage_api)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(keys_ws)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(webhooks_ws)),
-    path("api/v1/", include(keys_gateway)),
-    path("sandbox/v1/", include("sandbox.urls")),
 ]
 
 handler403 = "workspaces.views.permission_denied"

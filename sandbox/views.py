@@ -8,10 +8,9 @@ from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from keys.gateway import problem
+from keys.gateway import machine_json, problem
 from keys.selectors import verify
 from sandbox import fakedata
 from usage.services import record_call
@@ -55,7 +54,7 @@ def api(endpoint: str, scope: str | None = None):
                 response = problem(405, "METHOD_NOT_ALLOWED", "The sandbox API is read-only.",
                                    request_id=request_id)
             else:
-                header = request.headers.get("Authorization", "")
+                header = request.META.get("HTTP_AUTHORIZATION", "")
                 if not header.startswith("Bearer "):
                     response = problem(401, "MALFORMED_KEY", "Send your sandbox key as "
                                        "'Authorization: Bearer sk_sandbox_…'.",
@@ -108,12 +107,12 @@ def _listing(request, items):
     except fakedata.BadCursor:
         return problem(400, "INVALID_REQUEST", "That cursor is not one we handed out; start "
                        "again without it.")
-    return JsonResponse({"data": [asdict(i) for i in chunk], "next_cursor": cursor})
+    return machine_json({"data": [asdict(i) for i in chunk], "next_cursor": cursor})
 
 
 @api("/v1/ping")
 def ping(request, key):
-    return JsonResponse({"ok": True, "environment": "sandbox", "key_id": key.public_id})
+    return machine_json({"ok": True, "environment": "sandbox", "key_id": key.public_id})
 
 
 @api("/v1/accounts", scope="accounts:read")

@@ -1,11 +1,11 @@
 import json
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from keys.gateway import problem, service_token_required
+from keys.gateway import machine_json, problem, service_token_required
 from keys.models import Environment
 from usage import charts, selectors, services
 from usage.forms import UsageFilterForm
@@ -87,4 +87,4 @@ def ingest_usage(request):
         accepted, duplicates = services.record_reported_calls(records=records)
     except InvalidBatch as error:
         return _invalid(error)
-    return JsonResponse({"accepted": accepted, "duplicates": duplicates})
+    return machine_json({"accepted": accepted, "duplicates": duplicates})

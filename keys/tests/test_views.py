@@ -204,3 +204,20 @@ def test_gateway_verify_answers_every_code(client, sandbox, owner):
     bad = client.post(reverse("gateway_verify"), "not json", content_type="application/json",
                       HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert (bad.status_code, bad.json()["code"]) == (400, "INVALID_REQUEST")
+
+
+@pytest.mark.django_db
+def test_machine_answers_carry_a_fixed_policy_and_pages_keep_theirs(client, sandbox, owner):
+    _, secret = issue(sandbox, owner)
+    verified = client.post(reverse("gateway_verify"), {"key": secret},
+                           content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    refused = client.post(reverse("gateway_verify"), {"key": secret},
+                          content_type="application/json")
+    sandbox_call = client.get("/sandbox/v1/ping", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    page = client.get(reverse("docs:index"))
+
+    for answer in (verified, refused, sandbox_call):
+        assert answer["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "default-src 'self'" in page["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]

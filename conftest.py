@@ -16,6 +16,9 @@ def _portal_test_settings(settings):
     settings.PORTAL_EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # Test transactions never commit, so no change would reach a key cache: tests verify
+    # from the database, except keys/tests/test_cache.py.
+    settings.KEY_CACHE = False
     yield
     cache.clear()  # this xdist worker's own Redis database (see settings)
 

@@ -1,10 +1,10 @@
 """Key verification: the hot path of the gateway and the sandbox API.
 
-One indexed query by the keyed hash, and at most once a minute per key one UPDATE of
-last_used_at. No cache: a revoked key must fail on the very next request in every
-process, and the unique index answers as fast as a cache would. The query is plain
-SQL returning a small frozen record: building the ORM query and a model instance cost
-more than the lookup itself (bench/keys_verify.py).
+A key this process has verified before is answered from its cache (keys/cache.py), which
+every key change reaches before the changing service returns; otherwise one indexed
+query by the keyed hash. At most once a minute per key and process, one UPDATE of
+last_used_at. The query is plain SQL returning a small frozen record: building the ORM
+query and a model instance cost more than the lookup itself (bench/keys_verify.py).
 """
 
 from dataclasses import dataclass
@@ -13,27 +13,23 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.utils import timezone
 
+from keys import cache as key_cache
 from keys import secrets
 from keys.services import pepper
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# One row, no join, booleans and text only: a join costs about as much as the index
-# lookup itself. %(now)s and %(stale)s are parameters so that tests can move the clock.
+# One row, no join, plain columns: a join, or formatting dates in SQL, costs about as much
+# as the index lookup itself. Times are compared in Python, so tests can move the clock.
 _LOOKUP = """
-    SELECT k.id, k.public_id, k.workspace_id, k.environment,
-           array_to_string(k.scopes, ' '),
-           to_char(k.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
-           to_char(k.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),
-           k.expires_at IS NOT NULL AND k.expires_at <= %(now)s,
-           k.last_used_at IS NULL OR k.last_used_at <= %(stale)s,
-           k.workspace_path
-      FROM keys_apikey k
-     WHERE k.secret_hash = %(hash)s
+    SELECT id, public_id, workspace_id, environment, array_to_string(scopes, ' '),
+           revoked_at, expires_at, last_used_at, workspace_path
+      FROM keys_apikey
+     WHERE secret_hash = %s
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class KeyInfo:
     """What verification knows about a key; never its secret."""
 
@@ -41,16 +37,19 @@ class KeyInfo:
     public_id: str
     workspace_id: int
     environment: str
-    scopes: tuple[str, ...]
-    revoked_on: str | None  # "YYYY-MM-DD" (UTC) when revoked
-    expires: str | None  # "YYYY-MM-DD HH:MM" (UTC) when it has an expiry
-    expired: bool
-    last_used_stale: bool  # last_used_at is older than LAST_USED_RESOLUTION
+    scopes_text: str  # space-separated, as stored
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
     workspace: str  # "<org slug>/<workspace slug>"
 
     @property
     def pk(self) -> int:
         return self.id
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(self.scopes_text.split())
 
 
 @dataclass(frozen=True)
@@ -76,16 +75,41 @@ class Verification:
         }
 
 
-def lookup(presented: str, now: datetime) -> KeyInfo | None:
-    """The key whose keyed hash matches, in one indexed query."""
+def lookup(presented: str) -> KeyInfo | None:
+    """The key whose keyed hash matches: from this process's cache, else in one indexed
+    query."""
+    secret_hash = secrets.hash_key(presented, pepper())
+    cache = key_cache.current()
+    if cache is not None:
+        if (known := cache.get(secret_hash)) is not None:
+            return known
+        generation = cache.generation
     with connection.cursor() as cursor:
-        cursor.execute(_LOOKUP, {"hash": secrets.hash_key(presented, pepper()), "now": now,
-                                 "stale": now - LAST_USED_RESOLUTION})
+        cursor.execute(_LOOKUP, [secret_hash])
         row = cursor.fetchone()
     if row is None:
         return None
-    return KeyInfo(row[0], row[1], row[2], row[3], tuple(row[4].split()), row[5], row[6],
-                   row[7], row[8], row[9])
+    key = KeyInfo(*row)
+    if cache is not None:
+        cache.put(secret_hash, key, generation)
+    return key
+
+
+def _touch(key: KeyInfo, now: datetime) -> None:
+    """Write last_used_at at most once a minute per key: per process by the row read (or,
+    for a cached row, which does not change, by the cache's note of the last write),
+    across processes by the WHERE clause."""
+    cache = key_cache.current()
+    written = cache.last_used_written(key.id) if cache is not None else None
+    written = written or key.last_used_at
+    if written is not None and written > now - LAST_USED_RESOLUTION:
+        return
+    if cache is not None:
+        cache.note_last_used_written(key.id, now)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE keys_apikey SET last_used_at = %s WHERE id = %s AND "
+                       "(last_used_at IS NULL OR last_used_at <= %s)",
+                       [now, key.id, now - LAST_USED_RESOLUTION])
 
 
 def verify(presented: str, *, environment: str | None = None, scope: str | None = None,
@@ -95,21 +119,20 @@ def verify(presented: str, *, environment: str | None = None, scope: str | None 
         parsed = secrets.parse(presented)
     except secrets.KeyFormatError as error:
         return Verification(error.code, str(error))
-    now = now or timezone.now()
-    key = lookup(presented, now)
+    key = lookup(presented)
     if key is None:
         return Verification("NOT_FOUND", "No such API key.")
-    if key.revoked_on:
-        return Verification("REVOKED", f"This key was revoked on {key.revoked_on}.", key)
-    if key.expired:
-        return Verification("EXPIRED", f"This key expired on {key.expires} UTC.", key)
+    now = now or timezone.now()
+    if key.revoked_at is not None:
+        return Verification("REVOKED", f"This key was revoked on {key.revoked_at:%Y-%m-%d}.",
+                            key)
+    if key.expires_at is not None and key.expires_at <= now:
+        return Verification("EXPIRED", f"This key expired on {key.expires_at:%Y-%m-%d %H:%M} "
+                            "UTC.", key)
     if environment and parsed.environment != environment:
         return Verification("WRONG_ENVIRONMENT", f"This is a {parsed.environment} key; this "
                             f"endpoint serves {environment}.", key)
     if scope and scope not in key.scopes:
         return Verification("FORBIDDEN", f"This key lacks the {scope} scope.", key)
-    if key.last_used_stale:
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE keys_apikey SET last_used_at = %s WHERE id = %s",
-                           [now, key.id])
+    _touch(key, now)
     return Verification("VALID", "The key is valid.", key)

@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.models import Action
 from audit.services import record
 from keys import secrets
+from keys.cache import DropBarrier
 from keys.models import ApiKey, Environment, Scope
 from webhooks.outbox import emit
 from workspaces.models import Workspace
@@ -79,6 +80,19 @@ def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scope
     return key, secret
 
 
+def _drop_from_caches_before_returning() -> None:
+    """Make the service return only once every process's key cache has dropped the keys
+    this transaction changes (keys/cache.py). Call inside the transaction, before the
+    change."""
+    if not settings.KEY_CACHE:
+        return
+    barrier = DropBarrier()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current()")
+        (txid,) = cursor.fetchone()
+    barrier.wait_on_commit(txid)
+
+
 def _lock_key(workspace: Workspace, public_id: str) -> ApiKey:
     key = (ApiKey.objects.select_for_update().for_workspace(workspace)
            .filter(public_id=public_id).first())
@@ -93,6 +107,7 @@ def _lock_key(workspace: Workspace, public_id: str) -> ApiKey:
 def revoke_key(*, actor, workspace: Workspace, public_id: str, request=None) -> ApiKey:
     """Stop a key at once: the very next verification refuses it, in every process."""
     key = _lock_key(workspace, public_id)
+    _drop_from_caches_before_returning()
     key.revoked_at, key.revoked_by = timezone.now(), actor
     key.save(update_fields=["revoked_at", "revoked_by"])
     record(action=Action.KEY_REVOKED, actor=actor, request=request, workspace=workspace,
@@ -116,6 +131,7 @@ def rotate_key(*, actor, workspace: Workspace, public_id: str, overlap: timedelt
         raise ValidationError("That key has expired; issue a new one instead.")
     if ApiKey.objects.filter(rotated_from=old).exists():
         raise ValidationError("That key was already rotated; rotate its successor instead.")
+    _drop_from_caches_before_returning()
     old.expires_at = min(filter(None, [old.expires_at, now + overlap]))
     old.save(update_fields=["expires_at"])
     new, secret = _new_key(actor=actor, workspace=workspace, environment=old.environment,

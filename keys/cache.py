@@ -1,0 +1,238 @@
+"""A per-process cache of key lookups, kept exact across processes by LISTEN/NOTIFY.
+
+Why: on a 2-core machine one database round trip costs a web process about a quarter of
+its throughput, however small the query (bench/keys_verify.py measures it). With the
+cache, verifying a known key costs no round trip; a miss costs the one indexed query.
+
+How a change reaches every process before the service that made it returns:
+
+1. A trigger on keys_apikey (migration 0003) notifies channel `api_key_changed` with
+   "<secret_hash> <txid>" when a key changes in a way verification sees, or is deleted.
+2. Each process that verifies keys runs one listener thread on its own connection,
+   named APPLICATION_NAME in pg_stat_activity. On a notification it drops the entry and
+   acknowledges on channel `api_key_dropped` with "<txid> <its backend pid>".
+3. revoke_key and rotate_key open a DropBarrier before they commit and wait after the
+   commit until every listener connected then has acknowledged their transaction, for
+   at most KEY_CACHE_ACK_TIMEOUT seconds (a listener that stays silent is logged).
+4. The cache answers only while its listener proves it is alive: the thread beats at
+   least every BEAT_SECONDS, and a lookup that finds the last beat older than
+   KEY_CACHE_STALE_AFTER goes to the database. KEY_CACHE_STALE_AFTER is shorter than
+   KEY_CACHE_ACK_TIMEOUT, so a listener too stuck to acknowledge in time has stopped
+   answering by the time the barrier gives up. A lost connection empties the cache.
+5. A lookup that missed stores its row only if no change was announced while it
+   queried (the generation counter), so a row read just before a revocation cannot
+   outlive the revocation's notification.
+
+Only keys that exist are cached (a new key needs no announcement) and expiry is compared
+at each verification, so time passing needs no announcement either. The residual risk:
+Postgres taking longer than KEY_CACHE_ACK_TIMEOUT to deliver a notification to a live
+listener; the barrier logs a warning naming it. KEY_CACHE=0 turns the cache off, and
+tests run without it except keys/tests/test_cache.py.
+"""
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+
+import psycopg
+from django.conf import settings
+from django.db import connection, transaction
+
+CHANGED = "api_key_changed"
+DROPPED = "api_key_dropped"
+APPLICATION_NAME = "portal-key-cache"
+BEAT_SECONDS = 0.5
+
+log = logging.getLogger(__name__)
+
+
+def connect() -> psycopg.Connection:
+    """A separate autocommit connection to Django's default database."""
+    params = {name: value for name, value in connection.get_connection_params().items()
+              if name not in ("cursor_factory", "context")}
+    return psycopg.connect(**params, autocommit=True)
+
+
+class KeyCache:
+    """Verified-key rows by secret hash, for one process."""
+
+    def __init__(self, max_entries: int):
+        self._entries: dict[str, object] = {}
+        self._last_used: dict[int, object] = {}  # key id -> when we last wrote last_used_at
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+        self._beat = float("-inf")  # time.monotonic() of the listener's last proof of life
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.generation = 0  # bumped on every drop: a lookup older than it must not store
+        self.listener_pid: int | None = None  # the listener's backend pid, once listening
+
+    # --- the request side ----------------------------------------------------------
+
+    def usable(self) -> bool:
+        return time.monotonic() - self._beat < settings.KEY_CACHE_STALE_AFTER
+
+    def get(self, secret_hash: str):
+        return self._entries.get(secret_hash) if self.usable() else None
+
+    def put(self, secret_hash: str, info, generation: int) -> None:
+        """Store a row read while the generation was `generation`, if nothing changed since."""
+        with self._lock:
+            if generation != self.generation or not self.usable():
+                return
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[secret_hash] = info
+
+    def last_used_written(self, key_id: int):
+        return self._last_used.get(key_id)
+
+    def note_last_used_written(self, key_id: int, when) -> None:
+        if len(self._last_used) >= self._max_entries:
+            self._last_used.clear()
+        self._last_used[key_id] = when
+
+    # --- the listener --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the listener thread unless it runs; the cache answers once it listens."""
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._listen, name="key-cache-listener",
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._thread = None
+
+    def wait_until_listening(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.usable():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def _drop(self, hashes: Iterable[str]) -> None:
+        with self._lock:
+            self.generation += 1
+            for secret_hash in hashes:
+                self._entries.pop(secret_hash, None)
+
+    def _forget_everything(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._beat = float("-inf")
+            self._entries.clear()
+            self.listener_pid = None
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with connect() as conn:
+                    conn.execute(f"LISTEN {CHANGED}")
+                    # Named only once listening, so a barrier never waits for a listener
+                    # that cannot have heard its change.
+                    conn.execute("SELECT set_config('application_name', %s, false)",
+                                 [APPLICATION_NAME])
+                    self.listener_pid = conn.info.backend_pid
+                    self._serve(conn)
+            except psycopg.Error as error:
+                log.warning("key cache listener lost its connection (%s); verifying from "
+                            "the database until it reconnects", error.__class__.__name__)
+            except Exception:
+                log.exception("key cache listener failed; verifying from the database until "
+                              "it restarts")
+            finally:
+                self._forget_everything()
+            self._stop.wait(BEAT_SECONDS)
+
+    def _serve(self, conn: psycopg.Connection) -> None:
+        self._beat = time.monotonic()
+        while not self._stop.is_set():
+            batch = [n.payload.split() for n in
+                     conn.notifies(timeout=BEAT_SECONDS, stop_after=1)]
+            if batch:
+                self._drop(secret_hash for secret_hash, _ in batch)
+                for txid in dict.fromkeys(txid for _, txid in batch):
+                    conn.execute("SELECT pg_notify(%s, %s)",
+                                 [DROPPED, f"{txid} {self.listener_pid}"])
+            self._beat = time.monotonic()
+
+
+class DropBarrier:
+    """Listens for the caches' acknowledgements before a key change commits, and after it
+    commits waits until every listener has dropped the changed keys.
+
+    Open it inside the service's transaction, before the change; call `wait_on_commit`
+    with the transaction's id."""
+
+    def __init__(self):
+        self._conn = connect()
+        self._conn.execute(f"LISTEN {DROPPED}")
+
+    def wait_on_commit(self, txid: int) -> None:
+        transaction.on_commit(lambda: self.wait(txid))
+
+    def wait(self, txid: int) -> set[int]:
+        """Block until every listener acknowledged txid; return the pids that did not."""
+        if self._conn is None:
+            return set()
+        try:
+            expected = {pid for (pid,) in self._conn.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
+                [APPLICATION_NAME])}
+            waiting_for = set(expected)
+            deadline = time.monotonic() + settings.KEY_CACHE_ACK_TIMEOUT
+            while waiting_for and (remaining := deadline - time.monotonic()) > 0:
+                for notify in self._conn.notifies(timeout=remaining, stop_after=1):
+                    acked_txid, pid = notify.payload.split()
+                    if acked_txid == str(txid):
+                        waiting_for.discard(int(pid))
+            if waiting_for:
+                log.warning("key caches %s did not acknowledge change %s within %s s",
+                            sorted(waiting_for), txid, settings.KEY_CACHE_ACK_TIMEOUT)
+            log.debug("%d of %d key caches acknowledged change %s",
+                      len(expected - waiting_for), len(expected), txid)
+            return waiting_for
+        finally:
+            self._conn.close()
+            self._conn = None
+
+
+_process_cache: KeyCache | None = None
+
+
+def _forget_after_fork() -> None:
+    # A forked child (a gunicorn worker) must not answer from its parent's entries: their
+    # listener thread does not exist in the child.
+    global _process_cache
+    _process_cache = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def current() -> KeyCache | None:
+    """This process's cache, its listener started on first use; None without KEY_CACHE."""
+    global _process_cache
+    if not settings.KEY_CACHE:
+        return None
+    if _process_cache is None:
+        _process_cache = KeyCache(settings.KEY_CACHE_MAX_ENTRIES)
+        _process_cache.start()
+    return _process_cache
+
+
+def reset() -> None:
+    """Stop this process's listener and forget its cache (tests)."""
+    global _process_cache
+    if _process_cache is not None:
+        _process_cache.stop()
+    _process_cache = None

@@ -1,16 +1,39 @@
-"""The project's URLs plus one bare view: the baseline the verify benchmark compares to.
-Used only by the benchmark's gunicorn (bench/bare_settings.py), never by the portal."""
+"""The project's URLs plus the baselines the verify benchmark compares to. Used only by
+the benchmark's gunicorn (bench/bare_settings.py), never by the portal."""
 
+from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from keys.gateway import machine_json
 from portal.urls import urlpatterns as portal_urlpatterns
 
 
 @csrf_exempt
 def bare(request):
+    """Nothing at all: the pages' middleware and CSP, no database."""
     return JsonResponse({"valid": True})
 
 
-urlpatterns = [path("bench/bare", bare), *portal_urlpatterns]
+@csrf_exempt
+def bare_machine(request):
+    """Nothing at all, answered the way the machine endpoints answer (fixed CSP)."""
+    return machine_json({"valid": True})
+
+
+@csrf_exempt
+def one_query(request):
+    """One database round trip and nothing else: what a round trip costs here."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return machine_json({"valid": True})
+
+
+urlpatterns = [
+    path("bench/bare", bare),
+    path("bench/bare-machine", bare_machine),
+    path("bench/one-query", one_query),
+    *portal_urlpatterns,
+]

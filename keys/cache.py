@@ -44,6 +44,7 @@ CHANGED = "api_key_changed"
 DROPPED = "api_key_dropped"
 APPLICATION_NAME = "portal-key-cache"
 BEAT_SECONDS = 0.5
+MAX_RETRY_SECONDS = 10.0  # between reconnection attempts while the database is away
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +133,19 @@ class KeyCache:
             self.listener_pid = None
 
     def _listen(self) -> None:
+        retry_after = BEAT_SECONDS
         while not self._stop.is_set():
             try:
                 with connect() as conn:
                     conn.execute(f"LISTEN {CHANGED}")
-                    # Named only once listening, so a barrier never waits for a listener
-                    # that cannot have heard its change.
+                    # Named only once listening: a barrier counts only listeners that can
+                    # hear its change. (One that starts listening after the change
+                    # committed but is named before the barrier looks makes the barrier
+                    # wait its timeout; rare, logged, and harmless: its cache was empty.)
                     conn.execute("SELECT set_config('application_name', %s, false)",
                                  [APPLICATION_NAME])
                     self.listener_pid = conn.info.backend_pid
+                    retry_after = BEAT_SECONDS
                     self._serve(conn)
             except psycopg.Error as error:
                 log.warning("key cache listener lost its connection (%s); verifying from "
@@ -150,7 +155,8 @@ class KeyCache:
                               "it restarts")
             finally:
                 self._forget_everything()
-            self._stop.wait(BEAT_SECONDS)
+            self._stop.wait(retry_after)
+            retry_after = min(retry_after * 2, MAX_RETRY_SECONDS)
 
     def _serve(self, conn: psycopg.Connection) -> None:
         self._beat = time.monotonic()

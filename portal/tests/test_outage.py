@@ -57,3 +57,17 @@ def test_mail_is_sent_inline_when_the_broker_cannot_take_it(
                                email="dana@acme.test", roles=[Role.VIEWER])
 
     assert [m.to for m in mail.outbox] == [["dana@acme.test"]]
+
+
+def test_publishing_gives_up_at_once_when_the_broker_refuses(monkeypatch):
+    """A request that commits an event or a mail must not wait on a dead broker: kombu's
+    default would retry the connection for seconds before the publish even starts."""
+    from kombu.utils import functional
+
+    from portal.celery import app
+
+    slept = []
+    monkeypatch.setattr(functional, "sleep", slept.append)
+    with app.connection_for_write(CLOSED_PORT) as connection, pytest.raises(OperationalError):
+        connection.default_channel  # noqa: B018 (connecting is the point)
+    assert sum(slept) <= 0.2

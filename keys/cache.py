@@ -213,13 +213,15 @@ class DropBarrier:
 
 
 _process_cache: KeyCache | None = None
+_creating = threading.Lock()
 
 
 def _forget_after_fork() -> None:
     # A forked child (a gunicorn worker) must not answer from its parent's entries: their
     # listener thread does not exist in the child.
-    global _process_cache
+    global _process_cache, _creating
     _process_cache = None
+    _creating = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -231,8 +233,11 @@ def current() -> KeyCache | None:
     if not settings.KEY_CACHE:
         return None
     if _process_cache is None:
-        _process_cache = KeyCache(settings.KEY_CACHE_MAX_ENTRIES)
-        _process_cache.start()
+        with _creating:  # threaded servers: one cache, one listener per process
+            if _process_cache is None:
+                cache = KeyCache(settings.KEY_CACHE_MAX_ENTRIES)
+                cache.start()
+                _process_cache = cache
     return _process_cache
 
 

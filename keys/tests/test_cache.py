@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from keys import cache as key_cache
-from keys import services
+from keys import secrets, services
 from keys.selectors import lookup, verify
 from keys.tests.factories import approve_sandbox, issue
 
@@ -51,7 +51,7 @@ def test_a_key_verified_once_is_answered_without_a_query(cache_on, key,
 
 
 def test_unknown_keys_are_never_cached(cache_on, django_assert_num_queries):
-    other = services.secrets.generate("sandbox")
+    other = secrets.generate("sandbox")
     for _ in range(2):
         with django_assert_num_queries(1):
             assert verify(other).code == "NOT_FOUND"
@@ -90,7 +90,7 @@ def test_a_row_read_before_a_change_is_not_stored_after_it(cache_on, key):
 
 
 def info_hash(secret: str) -> str:
-    return services.secrets.hash_key(secret, services.pepper())
+    return secrets.hash_key(secret, services.pepper())
 
 
 def test_a_cache_whose_listener_is_silent_stops_answering(cache_on, key, settings,
@@ -143,7 +143,7 @@ def test_another_process_refuses_a_revoked_key_on_its_very_next_request(key, own
     listener to drop the key."""
     settings.KEY_CACHE = True
     api_key, secret = key
-    with _other_process() as ask:
+    with OtherProcess() as ask:
         assert ask(secret) == ("VALID", 2)  # looked up, last_used_at written
         assert ask(secret) == ("VALID", 0)  # from its cache
         with caplog.at_level(logging.DEBUG, logger="keys.cache"):
@@ -162,7 +162,7 @@ def _eventually(condition, seconds: float = 5.0) -> bool:
     return True
 
 
-class _other_process:
+class OtherProcess:
     """keys/tests/verifier_process.py on this test's database."""
 
     def __enter__(self):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from keys import cache as key_cache
 from keys import secrets, services
+from keys.models import ApiKey
 from keys.selectors import lookup, verify
 from keys.tests.factories import approve_sandbox, issue
 
@@ -188,3 +189,20 @@ class OtherProcess:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
 
+
+
+def test_only_changes_that_verification_sees_are_announced(key):
+    api_key, _ = key
+    listener = key_cache.connect()
+    listener.execute(f"LISTEN {key_cache.CHANGED}")
+    try:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now(),
+                                                     name="renamed")
+        assert list(listener.notifies(timeout=0.3)) == []
+
+        ApiKey.objects.filter(pk=api_key.pk).update(revoked_at=timezone.now())
+        (announced,) = listener.notifies(timeout=5, stop_after=1)
+        secret_hash, txid = announced.payload.split()
+        assert secret_hash == api_key.secret_hash and txid.isdigit()
+    finally:
+        listener.close()

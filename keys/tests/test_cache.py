@@ -58,10 +58,14 @@ def test_unknown_keys_are_never_cached(cache_on, django_assert_num_queries):
             assert verify(other).code == "NOT_FOUND"
 
 
-def test_revocation_returns_only_once_this_process_dropped_the_key(cache_on, key, owner):
+def test_revocation_returns_only_once_this_process_dropped_the_key(cache_on, key, owner,
+                                                                  caplog):
     api_key, secret = key
     assert verify(secret).code == "VALID"
-    services.revoke_key(actor=owner, workspace=api_key.workspace, public_id=api_key.public_id)
+    with caplog.at_level(logging.DEBUG, logger="keys.cache"):
+        services.revoke_key(actor=owner, workspace=api_key.workspace,
+                            public_id=api_key.public_id)
+    assert "1 of 1 key caches acknowledged" in caplog.text
     assert verify(secret).code == "REVOKED"
 
 

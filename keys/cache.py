@@ -186,9 +186,8 @@ class DropBarrier:
         transaction.on_commit(lambda: self.wait(txid))
 
     def wait(self, txid: int) -> set[int]:
-        """Block until every listener acknowledged txid; return the pids that did not."""
-        if self._conn is None:
-            return set()
+        """Block until every listener acknowledged txid; return the pids that did not.
+        Closes the barrier's connection: a barrier waits once."""
         try:
             expected = {pid for (pid,) in self._conn.execute(
                 "SELECT pid FROM pg_stat_activity "
@@ -209,7 +208,6 @@ class DropBarrier:
             return waiting_for
         finally:
             self._conn.close()
-            self._conn = None
 
 
 _process_cache: KeyCache | None = None

@@ -1,56 +1,19 @@
 /* Documentation pages: a "Copy" button on every code block.
    Progressive enhancement: without JavaScript the code stays selectable as usual.
+   The button is an ordinary data-copy button: portal.js copies and announces.
    Loaded with `defer` from templates/docs/layout.html; no inline script (CSP). */
 (function () {
   "use strict";
 
-  var RESET_AFTER_MS = 2000;
+  var nextId = 1;
 
-  function announce(message) {
-    var region = document.getElementById("docs-live");
-    if (!region) {
-      return;
-    }
-    // Clear first so that the same message is announced again on a second copy.
-    region.textContent = "";
-    window.setTimeout(function () {
-      region.textContent = message;
-    }, 50);
-  }
-
-  function copyWithSelection(text) {
-    var textarea = document.createElement("textarea");
-    textarea.value = text;
-    textarea.setAttribute("readonly", "");
-    textarea.className = "visually-hidden";
-    document.body.appendChild(textarea);
-    var previousFocus = document.activeElement;
-    textarea.select();
-    var copied = false;
-    try {
-      copied = document.execCommand("copy");
-    } catch (error) {
-      copied = false;
-    }
-    document.body.removeChild(textarea);
-    if (previousFocus && typeof previousFocus.focus === "function") {
-      previousFocus.focus();
-    }
-    return copied;
-  }
-
-  function copyText(text) {
-    if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text).then(
-        function () {
-          return true;
-        },
-        function () {
-          return copyWithSelection(text);
-        }
-      );
-    }
-    return Promise.resolve(copyWithSelection(text));
+  function freshId() {
+    var id;
+    do {
+      id = "docs-code-" + nextId;
+      nextId += 1;
+    } while (document.getElementById(id));
+    return id;
   }
 
   function addCopyButton(block) {
@@ -58,25 +21,14 @@
     if (!code || block.querySelector(".docs-copy")) {
       return;
     }
+    if (!code.id) {
+      code.id = freshId();
+    }
     var button = document.createElement("button");
     button.type = "button";
     button.className = "docs-copy";
     button.textContent = "Copy";
-    var resetTimer = null;
-
-    button.addEventListener("click", function () {
-      copyText(code.textContent.replace(/\n$/, "")).then(function (copied) {
-        button.textContent = copied ? "Copied" : "Copy failed";
-        button.setAttribute("data-state", copied ? "copied" : "failed");
-        announce(copied ? "Copied" : "Copy failed; select the code and copy it by hand");
-        window.clearTimeout(resetTimer);
-        resetTimer = window.setTimeout(function () {
-          button.textContent = "Copy";
-          button.removeAttribute("data-state");
-        }, RESET_AFTER_MS);
-      });
-    });
-
+    button.setAttribute("data-copy", "#" + code.id);
     block.classList.add("has-copy");
     block.insertBefore(button, block.firstChild);
   }

@@ -6,11 +6,15 @@
  *   - Marks the current page's link in the account sidebar (and the matching
  *     main-nav link) with aria-current="page" when the server did not.
  *   - <button type="button" data-copy="#element-id">Copy</button> copies the
- *     value (inputs, textareas) or text of the target element.
+ *     value (inputs, textareas) or text of the target element: the one copy
+ *     button of the portal (docs.js adds such buttons to code blocks). The result
+ *     is announced in a [data-copy-status] live region when the page has one.
  *   - <details class="switcher"> menus close on Escape and on a click elsewhere.
  */
 (function () {
   "use strict";
+
+  var RESET_AFTER_MS = 2000;
 
   function samePath(a, b) {
     return a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
@@ -53,33 +57,56 @@
     });
   }
 
+  function copyWithSelection(text) {
+    var scratch = document.createElement("textarea");
+    scratch.value = text;
+    scratch.setAttribute("readonly", "");
+    scratch.className = "visually-hidden";
+    document.body.appendChild(scratch);
+    var previousFocus = document.activeElement;
+    scratch.select();
+    var copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (error) {
+      copied = false;
+    }
+    document.body.removeChild(scratch);
+    if (previousFocus && typeof previousFocus.focus === "function") {
+      previousFocus.focus();
+    }
+    return copied;
+  }
+
+  // Resolves to whether the text reached the clipboard; never rejects.
   function copyText(text) {
     if (navigator.clipboard && window.isSecureContext) {
-      return navigator.clipboard.writeText(text);
+      return navigator.clipboard.writeText(text).then(
+        function () {
+          return true;
+        },
+        function () {
+          return copyWithSelection(text);
+        }
+      );
     }
-    return new Promise(function (resolve, reject) {
-      var scratch = document.createElement("textarea");
-      scratch.value = text;
-      scratch.setAttribute("readonly", "");
-      scratch.className = "visually-hidden";
-      document.body.appendChild(scratch);
-      scratch.select();
-      var ok = false;
-      try {
-        ok = document.execCommand("copy");
-      } catch (error) {
-        ok = false;
-      }
-      document.body.removeChild(scratch);
-      if (ok) {
-        resolve();
-      } else {
-        reject(new Error("copy failed"));
-      }
-    });
+    return Promise.resolve(copyWithSelection(text));
+  }
+
+  function announce(message) {
+    var region = document.querySelector("[data-copy-status]");
+    if (!region) {
+      return;
+    }
+    // Clear first so that the same message is announced again on a second copy.
+    region.textContent = "";
+    window.setTimeout(function () {
+      region.textContent = message;
+    }, 50);
   }
 
   function setUpCopyButtons() {
+    var resetTimers = new WeakMap();
     document.addEventListener("click", function (event) {
       var button = event.target.closest("[data-copy]");
       if (!button) {
@@ -92,20 +119,20 @@
       var text = "value" in target ? target.value : target.textContent;
       var label = button.getAttribute("data-copy-label") || button.textContent;
       button.setAttribute("data-copy-label", label);
-      copyText(text.trim()).then(
-        function () {
-          button.textContent = "Copied";
-        },
-        function () {
-          button.textContent = "Press Ctrl+C to copy";
-          if (target.select) {
-            target.select();
-          }
+      // Leading newlines and trailing whitespace only: a code block keeps its indentation.
+      copyText(text.replace(/^\n+|\s+$/g, "")).then(function (copied) {
+        button.textContent = copied ? "Copied" : "Press Ctrl+C to copy";
+        button.setAttribute("data-state", copied ? "copied" : "failed");
+        announce(copied ? "Copied" : "Copy failed; select the text and copy it by hand");
+        if (!copied && target.select) {
+          target.select();
         }
-      );
-      window.setTimeout(function () {
-        button.textContent = label;
-      }, 2000);
+        window.clearTimeout(resetTimers.get(button));
+        resetTimers.set(button, window.setTimeout(function () {
+          button.textContent = label;
+          button.removeAttribute("data-state");
+        }, RESET_AFTER_MS));
+      });
     });
   }
 

@@ -25,11 +25,12 @@ def pepper() -> bytes:
 
 
 def _check_environment(workspace: Workspace, environment: str) -> None:
-    if environment == Environment.SANDBOX and workspace.sandbox_approved_at is None:
+    if workspace.is_open(environment):
+        return
+    if environment == Environment.SANDBOX:
         raise ValidationError("Sandbox keys are available once sandbox access is approved.")
-    if environment == Environment.PRODUCTION and workspace.production_approved_at is None:
-        raise ValidationError("Production keys are available once all four production "
-                              "review stages are approved.")
+    raise ValidationError("Production keys are available once all four production "
+                          "review stages are approved.")
 
 
 def _new_key(*, actor, workspace, environment, name, scopes, expires_at,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from keys import services
 from keys.forms import IssueKeyForm, RotateKeyForm
 from keys.gateway import machine_json, problem, service_token_required
-from keys.models import ApiKey, Environment
+from keys.models import ApiKey
 from keys.selectors import verify
 from workspaces.scoping import environment_view, render_scoped
 
@@ -20,9 +20,7 @@ def _list_context(request, environment):
     keys = (ApiKey.objects.for_workspace(request.workspace).filter(environment=environment)
             .select_related("created_by", "revoked_by"))
     ws = request.workspace
-    available = (ws.sandbox_approved_at if environment == Environment.SANDBOX
-                 else ws.production_approved_at)
-    return {"keys": keys, "environment": environment, "available": available is not None,
+    return {"keys": keys, "environment": environment, "available": ws.is_open(environment),
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 

@@ -7,9 +7,8 @@ from portal.context_processors import STAGES
 def _workspace_stage(request, workspace):
     # A page about production credentials shows Production once they exist; every other
     # workspace page shows Sandbox once sandbox access is granted.
-    if getattr(request, "environment", None) == "production":
-        return STAGES["production" if workspace.production_approved_at else "account"]
-    return STAGES["sandbox" if workspace.sandbox_approved_at else "account"]
+    environment = getattr(request, "environment", None) or "sandbox"
+    return STAGES[environment if workspace.is_open(environment) else "account"]
 
 
 def next_lane(request) -> dict:

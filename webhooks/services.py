@@ -29,11 +29,12 @@ REPLAY_LIMIT = 5000
 
 
 def _check_environment(workspace: Workspace, environment: str) -> None:
-    if environment == Environment.SANDBOX and workspace.sandbox_approved_at is None:
+    if workspace.is_open(environment):
+        return
+    if environment == Environment.SANDBOX:
         raise ValidationError("Sandbox webhooks are available once sandbox access is approved.")
-    if environment == Environment.PRODUCTION and workspace.production_approved_at is None:
-        raise ValidationError("Production webhooks are available once the production review "
-                              "is approved.")
+    raise ValidationError("Production webhooks are available once the production review "
+                          "is approved.")
 
 
 def _clean(environment: str, url: str, description: str, event_types) -> dict:

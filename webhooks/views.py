@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from webhooks import catalog, selectors, services
 from webhooks.forms import DisableForm, EndpointForm, LogFilterForm, ReplayForm
-from webhooks.models import Endpoint, Environment
+from webhooks.models import Endpoint
 from workspaces.scoping import environment_view, render_scoped
 
 
@@ -28,10 +28,8 @@ def _to_detail(request, environment, endpoint_id):
 
 def _list_context(request, environment):
     ws = request.workspace
-    available = (ws.sandbox_approved_at if environment == Environment.SANDBOX
-                 else ws.production_approved_at)
     return {"endpoints": Endpoint.objects.for_workspace(ws).filter(environment=environment),
-            "environment": environment, "available": available is not None,
+            "environment": environment, "available": ws.is_open(environment),
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 

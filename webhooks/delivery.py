@@ -5,14 +5,9 @@ a lease, so a duplicated task finds nothing due; the POST runs outside any
 transaction; its outcome is written in a second short transaction.
 """
 
-import http.client
 import json
-import socket
-import ssl
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,19 +17,16 @@ from django.utils import timezone
 from audit.models import Action
 from audit.services import record
 from webhooks import retry, signing
+from webhooks.client import TIMEOUT, USER_AGENT, Outcome, post
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
-from webhooks.urlguard import DEFAULT_PORTS, UnsafeURL, resolve_and_check
 from workspaces.models import Membership
 from workspaces.roles import Role
 
-TIMEOUT = 15.0
-# Longer than the timeout, so a lease outlives the attempt that holds it.
-LEASE = timedelta(seconds=60)
-EXCERPT_BYTES = 2048
+# Longer than the client's deadline, so a lease outlives the attempt that holds it.
+LEASE = timedelta(seconds=TIMEOUT * 4)
 SWEEP_BATCH = 500
 # An event this young is about to be dispatched by its own on_commit callback.
 DISPATCH_GRACE = timedelta(seconds=10)
-USER_AGENT = "DeveloperPortal-Webhooks/1.0"
 
 
 def body_of(event: Event) -> bytes:
@@ -100,19 +92,6 @@ class Claim:
     body: bytes
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int | None = None
-    latency_ms: int = 0
-    error: str = ""
-    excerpt: str = ""
-    retry_after: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
 def claim(delivery_id: int, now: datetime) -> Claim | None:
     """Take the next attempt of a due delivery, or None if it is not due, already taken
     (locked or leased by another task), finished, or its endpoint is disabled."""
@@ -132,83 +111,6 @@ def claim(delivery_id: int, now: datetime) -> Claim | None:
                                   int(now.timestamp()), body)
     return Claim(delivery.pk, delivery.attempt_count, endpoint.url,
                  {**headers, "user-agent": USER_AGENT}, body)
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to addresses already checked, never re-resolving the host name; the
-    Host header still names the host."""
-
-    def __init__(self, host, port, addresses, timeout):
-        super().__init__(host, port, timeout=timeout)
-        self._addresses = addresses
-
-    def _open(self) -> socket.socket:
-        error = OSError("no address to connect to")
-        for address in self._addresses:
-            try:
-                return socket.create_connection((address, self.port), self.timeout)
-            except OSError as failed:
-                error = failed
-        raise error
-
-    def connect(self):
-        self.sock = self._open()
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """As above, with TLS verified against the host name (SNI and certificate)."""
-
-    def __init__(self, host, port, addresses, timeout):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._addresses = addresses
-
-    _open = _PinnedHTTPConnection._open
-
-    def connect(self):
-        self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)
-
-
-def _resolve(*args):
-    return socket.getaddrinfo(*args)
-
-
-def post(url: str, headers: dict[str, str], body: bytes, *,
-         timeout: float = TIMEOUT) -> Outcome:
-    """POST once, never following redirects; every failure becomes an Outcome."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or DEFAULT_PORTS[scheme]
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    started = time.monotonic()
-    conn = None
-
-    def elapsed() -> int:
-        return round((time.monotonic() - started) * 1000)
-
-    try:
-        # Checked again at every attempt: the name may point elsewhere since it was saved.
-        addresses = resolve_and_check(parts.hostname, port, resolver=_resolve,
-                                      allow_loopback=settings.WEBHOOKS_ALLOW_LOOPBACK)
-        connection = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        conn = connection(parts.hostname, port, addresses, timeout)
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        excerpt = response.read(EXCERPT_BYTES)
-        return Outcome(response.status, elapsed(), "", excerpt.decode("utf-8", "replace"),
-                       response.getheader("Retry-After"))
-    except UnsafeURL as error:
-        return Outcome(None, elapsed(), f"Refused: {error.message}")
-    except TimeoutError:
-        return Outcome(None, elapsed(), f"Timed out after {timeout:g} s")
-    except ssl.SSLError as error:
-        return Outcome(None, elapsed(), f"TLS error: {error}"[:500])
-    except (OSError, http.client.HTTPException) as error:
-        return Outcome(None, elapsed(), f"Connection failed: {error or type(error).__name__}"
-                       [:500])
-    finally:
-        if conn is not None:
-            conn.close()
 
 
 def _people_to_warn(endpoint: Endpoint) -> list[str]:

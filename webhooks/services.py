@@ -19,7 +19,8 @@ from webhooks.models import (
     Environment,
     Event,
 )
-from webhooks.outbox import emit, enqueue
+from webhooks.outbox import emit
+from webhooks.tasks import deliver, enqueue
 from webhooks.urlguard import UnsafeURL, check_url
 from workspaces.models import Workspace
 
@@ -63,8 +64,6 @@ def _lock(workspace: Workspace, environment: str, public_id: str) -> Endpoint:
 
 
 def _deliver_on_commit(delivery_ids) -> None:
-    from webhooks.tasks import deliver
-
     ids = list(delivery_ids)
     transaction.on_commit(lambda: [enqueue(deliver, pk) for pk in ids])
 

@@ -4,10 +4,24 @@ Retries of failed HTTP posts are scheduled in the database (`next_attempt_at`) a
 picked up by the sweep, never held as Celery countdowns.
 """
 
+import logging
+
 from celery import shared_task
 
 from webhooks import delivery
-from webhooks.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(task, *args) -> None:
+    """Queue a task; a broker outage is logged, not raised: the sweep retries it later."""
+    try:
+        # No publish retries: they would hold the request that committed the event for
+        # seconds while Redis is down, and the sweep delivers it anyway.
+        task.apply_async(args, retry=False)
+    except Exception as error:  # kombu raises many types for an unreachable broker
+        log.warning("could not queue %s%r (%s); the sweep will pick it up", task.name, args,
+                    error)
 
 
 @shared_task(ignore_result=True)

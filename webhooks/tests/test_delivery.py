@@ -11,6 +11,7 @@ from standardwebhooks import Webhook
 from audit.models import Action, AuditEvent
 from keys.tests.factories import issue
 from webhooks import catalog, delivery, services, tasks
+from webhooks.client import Outcome, post
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
 from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
@@ -187,7 +188,7 @@ def test_the_same_claim_settled_twice_writes_one_attempt(sandbox, owner, hook):
     (delivery_id,) = delivery.dispatch(event.pk)
     now = timezone.now()
     claimed = delivery.claim(delivery_id, now)
-    outcome = delivery.Outcome(200, 3, "", "ok")
+    outcome = Outcome(200, 3, "", "ok")
 
     assert delivery.settle(claimed, outcome, now) is not None
     assert delivery.settle(claimed, outcome, now) is None
@@ -217,7 +218,7 @@ def test_a_name_resolving_to_loopback_is_refused_at_connect_time(sandbox, owner,
                                                                   settings, monkeypatch):
     add_endpoint(sandbox, owner, f"http://hooks.example.com:{hook.port}/")
     settings.WEBHOOKS_ALLOW_LOOPBACK = False
-    monkeypatch.setattr("webhooks.delivery.socket.getaddrinfo",
+    monkeypatch.setattr("webhooks.client.socket.getaddrinfo",
                         lambda *a, **k: [(2, 1, 6, "", ("127.0.0.1", hook.port))])
     event = emit(workspace=sandbox, environment="sandbox", type="key.revoked", data={})
 
@@ -331,7 +332,7 @@ def test_delivery_latency_is_measured(settings):
     settings.WEBHOOKS_ALLOW_LOOPBACK = True
     with receiver() as hook:
         started = time.monotonic()
-        outcome = delivery.post(hook.url, {"content-type": "application/json"}, b"{}")
+        outcome = post(hook.url, {"content-type": "application/json"}, b"{}")
     assert outcome.status_code == 200
     assert 0 <= outcome.latency_ms <= (time.monotonic() - started) * 1000 + 1
 

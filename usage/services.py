@@ -4,11 +4,14 @@ Recording a call is one INSERT ... ON CONFLICT DO NOTHING: the request id, uniqu
 environment, makes a retried report harmless. Calls are counted by the platform, not
 by a person, so none of this writes audit events.
 
-Rollups are recomputed from raw rows, never incremented, for every workspace-hour that
-received a row since the watermark; the watermark advances in the same transaction.
-A run that dies (worker restart, acks_late redelivery) rolls back whole and the next
-run redoes the same work with the same result. Hours older than records.MAX_AGE are
-final: no report may reopen them, so their raw rows can be purged.
+A rollup run adds the calls received in [watermark, upto) to the hourly and daily rows
+they belong to, so it costs what arrived since the last run, not what the hour already
+holds. `upto` is a moment before which every writer has committed, so each raw row is
+added exactly once; the watermark advances to it in the same transaction as the
+increments. A run that dies (worker restart, acks_late redelivery) rolls back whole and
+the next run adds the same rows once. `rebuild` recomputes open hours from raw rows
+instead. Hours older than records.MAX_AGE are final: no report may reopen them, so their
+raw rows can be purged.
 """
 
 import logging
@@ -121,9 +124,9 @@ def _bucket_counts() -> str:
     return f"ARRAY[{', '.join(parts)}]::integer[]"
 
 
-def _bucket_sums() -> str:
-    """ARRAY[sum of bucket 0, ...] over hourly rows `h`."""
-    parts = [f"sum(h.latency_buckets[{i + 1}])" for i in range(len(BUCKETS))]
+def _bucket_sums(alias: str = "h") -> str:
+    """ARRAY[sum of bucket 0, ...] over rollup rows `alias`."""
+    parts = [f"sum({alias}.latency_buckets[{i + 1}])" for i in range(len(BUCKETS))]
     return f"ARRAY[{', '.join(parts)}]::integer[]"
 
 
@@ -135,19 +138,58 @@ _UPSERT = (
     "WHERE ({table}.count, {table}.latency_sum_ms, {table}.latency_buckets) "
     "IS DISTINCT FROM (EXCLUDED.count, EXCLUDED.latency_sum_ms, EXCLUDED.latency_buckets)"
 )
+# Histograms add bucket by bucket, so an increment merges into a row like any other sum.
+_MERGE_BUCKETS = "ARRAY[{}]::integer[]".format(", ".join(
+    f"t.latency_buckets[{i + 1}] + EXCLUDED.latency_buckets[{i + 1}]"
+    for i in range(len(BUCKETS))))
+_INCREMENT = (
+    f"ON CONFLICT ({_KEY}) DO UPDATE SET count = t.count + EXCLUDED.count, "
+    "error_count = t.error_count + EXCLUDED.error_count, "
+    "latency_sum_ms = t.latency_sum_ms + EXCLUDED.latency_sum_ms, "
+    f"latency_buckets = {_MERGE_BUCKETS}"
+)
 _PAIRS = "unnest(%s::bigint[], %s::timestamptz[]) AS d(workspace_id, period_start)"
 _ROLLUP_COLUMNS = f"{_KEY}, count, error_count, latency_sum_ms, latency_buckets"
+_GROUP = "c.environment, c.api_key_id, c.endpoint, c.method, c.status / 100"
 
-# Each (workspace, period) pair is aggregated in a LATERAL subquery: one index range scan
-# per pair, so a run costs what its dirty periods hold, whatever the planner estimates.
+# Only the rows received in [since, upto) are read, through the received_at index: the
+# cost follows what is new. They are summed once into `delta`, which then increments
+# the hours, the days and the first sandbox call. The result: workspace-hours touched.
+_INCREMENTS = (
+    "WITH delta AS ("  # noqa: S608
+    "SELECT c.workspace_id, date_trunc('hour', c.occurred_at, 'UTC') AS period_start, "
+    f"{_GROUP} AS status_class, count(*) AS count, "
+    "count(*) FILTER (WHERE c.status >= 400) AS error_count, "
+    f"sum(c.latency_ms) AS latency_sum_ms, {_bucket_counts()} AS latency_buckets, "
+    "min(c.occurred_at) FILTER (WHERE c.environment = %s) AS first_call_at "
+    f"FROM {_CALLS} c WHERE c.received_at >= %s AND c.received_at < %s "
+    f"AND c.occurred_at >= %s GROUP BY 1, 2, {_GROUP}), "
+    f"hours AS (INSERT INTO {_HOURLY} AS t ({_ROLLUP_COLUMNS}) "
+    f"SELECT {_KEY}, count, error_count, latency_sum_ms, latency_buckets FROM delta "
+    f"{_INCREMENT}), "
+    f"days AS (INSERT INTO {_DAILY} AS t ({_ROLLUP_COLUMNS}) "
+    "SELECT workspace_id, date_trunc('day', period_start, 'UTC'), environment, api_key_id, "
+    "endpoint, method, status_class, sum(count), sum(error_count), sum(latency_sum_ms), "
+    f"{_bucket_sums('delta')} FROM delta GROUP BY 1, 2, 3, 4, 5, 6, 7 "
+    f"{_INCREMENT}), "
+    f"firsts AS (INSERT INTO {_MILESTONES} AS t (workspace_id, first_call_at) "
+    "SELECT workspace_id, min(first_call_at) FROM delta WHERE first_call_at IS NOT NULL "
+    "GROUP BY workspace_id ON CONFLICT (workspace_id) DO UPDATE SET first_call_at = "
+    "LEAST(t.first_call_at, EXCLUDED.first_call_at)) "
+    "SELECT count(DISTINCT (workspace_id, period_start)) FROM delta"
+)
+
+# Rebuild: each (workspace, period) pair is aggregated in a LATERAL subquery, one index
+# range scan per pair, counting the rows received before `upto` (the later ones are the
+# next run's increments).
 _HOURS_FROM_RAW = (
     f"INSERT INTO {_HOURLY} ({_ROLLUP_COLUMNS}) "  # noqa: S608
     f"SELECT d.workspace_id, d.period_start, a.* FROM {_PAIRS} CROSS JOIN LATERAL ("
-    "SELECT c.environment, c.api_key_id, c.endpoint, c.method, c.status / 100, count(*), "
+    f"SELECT {_GROUP}, count(*), "
     f"count(*) FILTER (WHERE c.status >= 400), sum(c.latency_ms), {_bucket_counts()} "
     f"FROM {_CALLS} c WHERE c.workspace_id = d.workspace_id "
     "AND c.occurred_at >= d.period_start AND c.occurred_at < d.period_start + interval '1 hour' "
-    "GROUP BY c.environment, c.api_key_id, c.endpoint, c.method, c.status / 100) a "
+    f"AND c.received_at < %s GROUP BY {_GROUP}) a "
     f"{_UPSERT.format(key=_KEY, table=_HOURLY)}"
 )
 
@@ -190,8 +232,8 @@ _SAFE_UPTO = (
 )
 
 _DIRTY_HOURS = (
-    "SELECT DISTINCT workspace_id, date_trunc('hour', occurred_at) "  # noqa: S608
-    f"FROM {_CALLS} WHERE received_at >= %s AND occurred_at >= %s"
+    "SELECT DISTINCT workspace_id, date_trunc('hour', occurred_at, 'UTC') "  # noqa: S608
+    f"FROM {_CALLS} WHERE received_at < %s AND occurred_at >= %s"
 )
 
 
@@ -201,14 +243,29 @@ def _chunks(pairs: list[tuple[int, datetime]]) -> Iterable[list[list]]:
         yield [[ws for ws, _ in chunk], [moment for _, moment in chunk]]
 
 
-def roll_up_usage(*, rebuild: bool = False) -> int | None:
-    """Bring hourly and daily rollups and first-call milestones up to date with the raw
-    rows; the number of workspace-hours recomputed, or None when another run holds the
-    watermark (that run, or the next, covers what this one would have).
+def _rebuild(cursor, *, upto: datetime, horizon: datetime) -> int:
+    """Recompute every open hour, its day and first call from the rows received before
+    `upto`; the number of workspace-hours."""
+    cursor.execute(_DIRTY_HOURS, [upto, horizon])
+    hours = sorted(cursor.fetchall())
+    days = sorted({(ws, hour.replace(hour=0)) for ws, hour in hours})
+    for chunk in _chunks(hours):
+        cursor.execute(_HOURS_FROM_RAW, [*chunk, upto])
+        cursor.execute(_FIRST_CALLS, [*chunk, Environment.SANDBOX])
+    for chunk in _chunks(days):
+        cursor.execute(_DAYS_FROM_HOURS, chunk)
+    return len(hours)
 
-    Idempotent: rows are recomputed from raw data and overwritten, so running twice or
-    after a crash gives the same rollups. `rebuild` recomputes every hour still open to
-    late reports (records.MAX_AGE), e.g. after a bulk load.
+
+def roll_up_usage(*, rebuild: bool = False) -> int | None:
+    """Add the calls received since the watermark to the hourly and daily rollups and the
+    first-call milestones; the number of workspace-hours touched, or None when another
+    run holds the watermark (that run, or the next, covers what this one would have).
+
+    Exact and safe to repeat: each raw row is added by the one run whose window
+    [watermark, upto) holds its received_at, and that run moves the watermark in the
+    same transaction. `rebuild` recomputes every hour still open to late reports
+    (records.MAX_AGE) from raw rows instead, e.g. after a bulk load or a repair.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
@@ -221,23 +278,22 @@ def roll_up_usage(*, rebuild: bool = False) -> int | None:
                      .filter(name=WATERMARK).first())
         if watermark is None:
             return None
+        # Rows before the watermark are counted already, whatever the clock says now.
+        upto = max(upto, watermark.received_before)
+        horizon = (timezone.now() - MAX_AGE).replace(minute=0, second=0, microsecond=0)
         with connection.cursor() as cursor:
-            horizon = (timezone.now() - MAX_AGE).replace(minute=0, second=0, microsecond=0)
-            since = EPOCH if rebuild else watermark.received_before
-            cursor.execute(_DIRTY_HOURS, [since, horizon])
-            hours = sorted(cursor.fetchall())
-            days = sorted({(ws, hour.replace(hour=0)) for ws, hour in hours})
-            for chunk in _chunks(hours):
-                cursor.execute(_HOURS_FROM_RAW, chunk)
-                cursor.execute(_FIRST_CALLS, [*chunk, Environment.SANDBOX])
-            for chunk in _chunks(days):
-                cursor.execute(_DAYS_FROM_HOURS, chunk)
-        watermark.received_before = max(upto, watermark.received_before)
+            if rebuild:
+                hours = _rebuild(cursor, upto=upto, horizon=horizon)
+            else:
+                cursor.execute(_INCREMENTS, [Environment.SANDBOX, watermark.received_before,
+                                             upto, horizon])
+                (hours,) = cursor.fetchone()
+        watermark.received_before = upto
         watermark.save(update_fields=["received_before", "updated_at"])
     if hours:
-        logger.info("usage rollup: %d workspace-hours, %d workspace-days", len(hours),
-                    len(days))
-    return len(hours)
+        logger.info("usage rollup: %d workspace-hours%s", hours,
+                    " rebuilt" if rebuild else "")
+    return hours
 
 
 _PURGE = (

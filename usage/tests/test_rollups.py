@@ -227,3 +227,69 @@ def test_a_second_concurrent_run_steps_aside(workspace):
         release.set()
         holder.join()
     assert services.roll_up_usage() == 0
+
+
+@pytest.mark.django_db
+def test_new_calls_are_added_to_the_rolled_up_hour_exactly_as_a_rebuild_counts_them(workspace):
+    keys = [make_key(workspace, name="A"), make_key(workspace, name="B")]
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    services.copy_calls(call_rows(keys, 2000, start=start, end=start + timedelta(hours=2)))
+    services.roll_up_usage()
+
+    # More calls in the same hours, then the run that only reads them.
+    services.copy_calls(call_rows(keys, 500, start=start, end=start + timedelta(hours=2),
+                                  seed=8))
+    assert services.roll_up_usage() == 2
+    hourly, daily = rollup_rows(HourlyUsage), rollup_rows(DailyUsage)
+
+    assert services.roll_up_usage(rebuild=True) == 2
+    assert rollup_rows(HourlyUsage) == hourly
+    assert rollup_rows(DailyUsage) == daily
+    assert sum(row[7] for row in hourly) == 2500
+    assert sum(row[7] for row in daily) == 2500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_while_calls_arrive_count_every_call_once(workspace):
+    key = make_key(workspace)
+    writers_done = threading.Event()
+    errors = []
+
+    def write(prefix: str):
+        try:
+            for n in range(60):
+                services.record_call(api_key=key, endpoint="/v1/ping", method="GET",
+                                     status=200 if n % 5 else 500, latency_ms=n,
+                                     request_id=f"{prefix}_{n}")
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def roll_up():
+        try:
+            while not writers_done.is_set():
+                services.roll_up_usage()
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=write, args=(p,)) for p in ("a", "b")]
+    rollers = [threading.Thread(target=roll_up) for _ in range(2)]
+    for thread in writers + rollers:
+        thread.start()
+    for thread in writers:
+        thread.join(60)
+    writers_done.set()
+    for thread in rollers:
+        thread.join(60)
+    services.roll_up_usage()
+
+    assert errors == []
+    assert sum(HourlyUsage.objects.values_list("count", flat=True)) == 120
+    assert sum(HourlyUsage.objects.values_list("error_count", flat=True)) == 24
+    assert sum(DailyUsage.objects.values_list("count", flat=True)) == 120
+    hourly = rollup_rows(HourlyUsage)
+    services.roll_up_usage(rebuild=True)
+    assert rollup_rows(HourlyUsage) == hourly

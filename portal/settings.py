@@ -55,7 +55,6 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "guardian",
     "csp",
-    "django_htmx",
     "accounts",
     "audit",
     "docs",
@@ -77,7 +76,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]

@@ -14,20 +14,31 @@ How a change reaches every process before the service that made it returns:
 3. revoke_key and rotate_key open a DropBarrier before they commit and wait after the
    commit until every listener connected then has acknowledged their transaction, for
    at most KEY_CACHE_ACK_TIMEOUT seconds (a listener that stays silent is logged).
-4. The cache answers only while its listener proves it is alive: the thread beats at
-   least every BEAT_SECONDS, and a lookup that finds the last beat older than
-   KEY_CACHE_STALE_AFTER goes to the database. KEY_CACHE_STALE_AFTER is shorter than
-   KEY_CACHE_ACK_TIMEOUT, so a listener too stuck to acknowledge in time has stopped
-   answering by the time the barrier gives up. A lost connection empties the cache.
+4. The cache answers only while its listener proves, by a round trip, that
+   notifications still arrive: every PROOF_SECONDS it sends a NOTIFY to a channel only
+   it listens on, stamped with its send time. PostgreSQL delivers notifications in
+   commit order, so when that proof comes back every change committed before its send
+   time has come back too and been dropped. A lookup that finds the last proof sent
+   more than KEY_CACHE_STALE_AFTER ago goes to the database. A barrier waits at least
+   that long (plus a margin) before it gives up on a silent listener, so by then the
+   silent listener's process has stopped answering from its cache: a revocation never
+   returns while a cache that may hold the key still answers. A connection that cannot
+   prove itself for DEAD_AFTER seconds is dropped and made anew; TCP keepalives and
+   tcp_user_timeout make the operating system notice a dead peer too. A lost connection
+   empties the cache.
 5. A lookup that missed stores its row only if no change was announced while it
    queried (the generation counter), so a row read just before a revocation cannot
-   outlive the revocation's notification.
+   outlive the revocation's notification. Listening again after a reconnection bumps
+   the generation too: a row read while nobody listened may predate a missed change.
 
 Only keys that exist are cached (a new key needs no announcement) and expiry is compared
 at each verification, so time passing needs no announcement either. The residual risk:
 Postgres taking longer than KEY_CACHE_ACK_TIMEOUT to deliver a notification to a live
 listener; the barrier logs a warning naming it. KEY_CACHE=0 turns the cache off, and
-tests run without it except keys/tests/test_cache.py.
+tests run without it except keys/tests/test_cache.py. Behind a transaction-mode pooler
+(PgBouncer's pool_mode=transaction) LISTEN cannot work: DATABASE_POOL_MODE=transaction
+turns the cache off with a log line, and a listener whose first proof never comes back
+says so in the log.
 """
 
 import logging
@@ -43,17 +54,29 @@ from django.db import connection, transaction
 CHANGED = "api_key_changed"
 DROPPED = "api_key_dropped"
 APPLICATION_NAME = "portal-key-cache"
-BEAT_SECONDS = 0.5
+PROOF_SECONDS = 0.5  # between round trips proving that notifications still arrive
+DEAD_AFTER = 10.0  # seconds without a proof before the connection is made anew
 MAX_RETRY_SECONDS = 10.0  # between reconnection attempts while the database is away
+# Make the operating system give up on a silent peer within seconds, on both ends
+# (ignored on Unix sockets): a dead flow must not hold a listener for TCP's 15 minutes.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 3, "tcp_user_timeout": 10_000}
+SERVER_KEEPALIVES = ("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
+                     "-c tcp_keepalives_count=3 -c tcp_user_timeout=10000")
 
 log = logging.getLogger(__name__)
 
 
+class NotProven(Exception):
+    """The listener's own notifications stopped coming back."""
+
+
 def connect() -> psycopg.Connection:
-    """A separate autocommit connection to Django's default database."""
+    """A separate autocommit connection to Django's default database, with keepalives."""
     params = {name: value for name, value in connection.get_connection_params().items()
               if name not in ("cursor_factory", "context")}
-    return psycopg.connect(**params, autocommit=True)
+    params["options"] = f"{params.get('options', '')} {SERVER_KEEPALIVES}".strip()
+    return psycopg.connect(**{**KEEPALIVES, **params}, autocommit=True)
 
 
 class KeyCache:
@@ -64,11 +87,13 @@ class KeyCache:
         self._last_used: dict[int, object] = {}  # key id -> when we last wrote last_used_at
         self._max_entries = max_entries
         self._lock = threading.Lock()
-        self._beat = float("-inf")  # time.monotonic() of the listener's last proof of life
+        self._beat = float("-inf")  # time.monotonic() when the last proof that came back
+        # was sent: every change committed before it has been dropped
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.generation = 0  # bumped on every drop: a lookup older than it must not store
         self.listener_pid: int | None = None  # the listener's backend pid, once listening
+        self.hits = self.misses = 0  # lookups answered from the cache, and not
 
     # --- the request side ----------------------------------------------------------
 
@@ -76,7 +101,12 @@ class KeyCache:
         return time.monotonic() - self._beat < settings.KEY_CACHE_STALE_AFTER
 
     def get(self, secret_hash: str):
-        return self._entries.get(secret_hash) if self.usable() else None
+        found = self._entries.get(secret_hash) if self.usable() else None
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
 
     def put(self, secret_hash: str, info, generation: int) -> None:
         """Store a row read while the generation was `generation`, if nothing changed since."""
@@ -119,7 +149,7 @@ class KeyCache:
             time.sleep(0.01)
         return True
 
-    def _drop(self, hashes: Iterable[str]) -> None:
+    def _drop(self, hashes: Iterable[str] = ()) -> None:
         with self._lock:
             self.generation += 1
             for secret_hash in hashes:
@@ -133,7 +163,7 @@ class KeyCache:
             self.listener_pid = None
 
     def _listen(self) -> None:
-        retry_after = BEAT_SECONDS
+        retry_after = PROOF_SECONDS
         while not self._stop.is_set():
             try:
                 with connect() as conn:
@@ -145,11 +175,14 @@ class KeyCache:
                     conn.execute("SELECT set_config('application_name', %s, false)",
                                  [APPLICATION_NAME])
                     self.listener_pid = conn.info.backend_pid
-                    retry_after = BEAT_SECONDS
+                    retry_after = PROOF_SECONDS
                     self._serve(conn)
             except psycopg.Error as error:
                 log.warning("key cache listener lost its connection (%s); verifying from "
                             "the database until it reconnects", error.__class__.__name__)
+            except NotProven as error:
+                log.warning("key cache listener: %s; verifying from the database and "
+                            "reconnecting", error)
             except Exception:
                 log.exception("key cache listener failed; verifying from the database until "
                               "it restarts")
@@ -159,16 +192,32 @@ class KeyCache:
             retry_after = min(retry_after * 2, MAX_RETRY_SECONDS)
 
     def _serve(self, conn: psycopg.Connection) -> None:
-        self._beat = time.monotonic()
+        alive = f"key_cache_alive_{conn.info.backend_pid}"
+        conn.execute(f"LISTEN {alive}")
+        self._drop()  # listening again: a row read while nobody listened must not be stored
+        connected_at = next_proof = time.monotonic()
         while not self._stop.is_set():
-            batch = [n.payload.split() for n in
-                     conn.notifies(timeout=BEAT_SECONDS, stop_after=1)]
-            if batch:
+            now = time.monotonic()
+            if now >= next_proof:
+                conn.execute("SELECT pg_notify(%s, %s)", [alive, repr(now)])
+                next_proof = now + PROOF_SECONDS
+            if now - max(self._beat, connected_at) > DEAD_AFTER:
+                raise NotProven(
+                    f"its own notifications have not come back for {DEAD_AFTER:.0f} s"
+                    if self._beat > connected_at else
+                    "its first notification never came back (is DATABASE_URL a "
+                    "transaction-mode pooler? then set DATABASE_POOL_MODE=transaction)")
+            changed, proofs = [], []
+            for notify in conn.notifies(timeout=max(next_proof - now, 0.01), stop_after=1):
+                (proofs if notify.channel == alive else changed).append(notify.payload)
+            if changed:
+                batch = [payload.split() for payload in changed]
                 self._drop(secret_hash for secret_hash, _ in batch)
                 for txid in dict.fromkeys(txid for _, txid in batch):
                     conn.execute("SELECT pg_notify(%s, %s)",
                                  [DROPPED, f"{txid} {self.listener_pid}"])
-            self._beat = time.monotonic()
+            if proofs:  # after the drops: a proof vouches for what came before it
+                self._beat = max(self._beat, *map(float, proofs))
 
 
 class DropBarrier:
@@ -194,15 +243,18 @@ class DropBarrier:
                 "WHERE application_name = %s AND datname = current_database()",
                 [APPLICATION_NAME])}
             waiting_for = set(expected)
-            deadline = time.monotonic() + settings.KEY_CACHE_ACK_TIMEOUT
+            # Never give up before a silent listener's cache has stopped answering.
+            timeout = max(settings.KEY_CACHE_ACK_TIMEOUT, settings.KEY_CACHE_STALE_AFTER + 0.1)
+            deadline = time.monotonic() + timeout
             while waiting_for and (remaining := deadline - time.monotonic()) > 0:
                 for notify in self._conn.notifies(timeout=remaining, stop_after=1):
                     acked_txid, pid = notify.payload.split()
                     if acked_txid == str(txid):
                         waiting_for.discard(int(pid))
             if waiting_for:
-                log.warning("key caches %s did not acknowledge change %s within %s s",
-                            sorted(waiting_for), txid, settings.KEY_CACHE_ACK_TIMEOUT)
+                log.warning("key caches %s did not acknowledge change %s within %s s; "
+                            "they have stopped answering from their caches",
+                            sorted(waiting_for), txid, timeout)
             log.debug("%d of %d key caches acknowledged change %s",
                       len(expected - waiting_for), len(expected), txid)
             return waiting_for
@@ -225,10 +277,20 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+_said_pooler = False
+
+
 def current() -> KeyCache | None:
-    """This process's cache, its listener started on first use; None without KEY_CACHE."""
-    global _process_cache
+    """This process's cache, its listener started on first use; None without KEY_CACHE or
+    behind a transaction-mode pooler."""
+    global _process_cache, _said_pooler
     if not settings.KEY_CACHE:
+        return None
+    if settings.DATABASE_POOL_MODE == "transaction":
+        if not _said_pooler:
+            _said_pooler = True
+            log.warning("key cache off: DATABASE_POOL_MODE=transaction, and LISTEN needs a "
+                        "session; every key is verified from the database")
         return None
     if _process_cache is None:
         with _creating:  # threaded servers: one cache, one listener per process

@@ -239,6 +239,9 @@ GATEWAY_SERVICE_TOKEN = os.environ.get("GATEWAY_SERVICE_TOKEN",
 MAX_ACTIVE_KEYS_PER_WORKSPACE = int(os.environ.get("MAX_ACTIVE_KEYS_PER_WORKSPACE", "10"))
 # Per-process cache of verified keys, kept exact by LISTEN/NOTIFY (keys/cache.py).
 KEY_CACHE = env_bool("KEY_CACHE", True)
+# "transaction" when DATABASE_URL goes through a transaction-mode pooler (PgBouncer):
+# LISTEN needs a session, so the key cache turns itself off (with a log line).
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "session")
 KEY_CACHE_MAX_ENTRIES = int(os.environ.get("KEY_CACHE_MAX_ENTRIES", "10000"))
 KEY_CACHE_STALE_AFTER = 2.0  # seconds without a listener beat before the cache stops answering
 KEY_CACHE_ACK_TIMEOUT = 3.0  # seconds a key change waits for every cache to drop the key

@@ -4,11 +4,13 @@ real listener threads, and a second real process."""
 import logging
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -210,3 +212,111 @@ def test_only_changes_that_verification_sees_are_announced(key):
         assert secret_hash == api_key.secret_hash and txid.isdigit()
     finally:
         listener.close()
+
+
+def _in_listener() -> bool:
+    return threading.current_thread().name == "key-cache-listener"
+
+
+def test_a_listener_whose_notifications_stop_arriving_never_answers_a_revoked_key(
+        cache_on, key, owner, settings, monkeypatch, caplog, django_assert_num_queries):
+    # given a key answered from the cache, and then a listener that hears nothing more
+    api_key, secret = key
+    assert verify(secret).code == "VALID"
+    with django_assert_num_queries(0):
+        assert verify(secret).code == "VALID"
+    settings.KEY_CACHE_STALE_AFTER = 0.5
+    settings.KEY_CACHE_ACK_TIMEOUT = 0.2
+    deaf = threading.Event()
+    monkeypatch.setattr(psycopg.Connection, "notifies", _dead_notifies(deaf))
+    assert deaf.wait(5)  # the listener now waits on the dead flow
+
+    # when the key is revoked
+    with caplog.at_level(logging.WARNING, logger="keys.cache"):
+        services.revoke_key(actor=owner, workspace=api_key.workspace,
+                            public_id=api_key.public_id)
+
+    # then the barrier said whom it gave up on, and the very next verify refuses the key
+    assert f"[{cache_on.listener_pid}] did not acknowledge" in caplog.text
+    assert verify(secret).code == "REVOKED"
+
+    # and once notifications arrive again the cache answers again
+    monkeypatch.undo()
+    assert cache_on.wait_until_listening()
+    verify(secret)
+    with django_assert_num_queries(0):
+        assert verify(secret).code == "REVOKED"
+
+
+def _dead_notifies(deaf: threading.Event):
+    """The listener's connection still sends, but nothing comes back: a half-dead TCP
+    flow, modelled at the psycopg boundary. Other connections work."""
+    real = psycopg.Connection.notifies
+
+    def notifies(self, *, timeout=None, stop_after=None):
+        if _in_listener():
+            deaf.set()
+            time.sleep(min(timeout or 0.5, 0.5))
+            return iter(())
+        return real(self, timeout=timeout, stop_after=stop_after)
+
+    return notifies
+
+
+def test_a_row_read_while_nobody_listened_is_not_stored_once_listening_resumes(
+        cache_on, key, monkeypatch):
+    # given a listener that cannot reconnect for a while
+    _, secret = key
+    refused = threading.Event()
+    refused.set()
+    real_connect = psycopg.connect
+
+    def connect(*args, **kwargs):
+        if _in_listener() and refused.is_set():
+            raise psycopg.OperationalError("connection refused")
+        return real_connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", connect)
+    lost_pid = cache_on.listener_pid
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [lost_pid])
+    assert _eventually(lambda: cache_on.listener_pid is None)
+
+    # when a lookup reads its row while nobody listens, and stores it after listening resumed
+    generation = cache_on.generation
+    info = lookup(secret)
+    refused.clear()
+    assert cache_on.wait_until_listening()
+    cache_on.put(info_hash(secret), info, generation)
+
+    # then it was not stored: a change may have been missed while nobody listened
+    assert cache_on.get(info_hash(secret)) is None
+
+
+def test_the_listener_connection_has_keepalives_and_a_user_timeout(db):
+    conn = key_cache.connect()
+    try:
+        parameters = conn.info.get_parameters()
+        server = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                  for name in ("tcp_keepalives_idle", "tcp_user_timeout")}
+    finally:
+        conn.close()
+    assert (parameters["keepalives"], parameters["keepalives_idle"],
+            parameters["tcp_user_timeout"]) == ("1", "5", "10000")
+    assert server == {"tcp_keepalives_idle": "5", "tcp_user_timeout": "10000"}
+
+
+def test_behind_a_transaction_mode_pooler_the_cache_is_off_and_says_so(
+        key, settings, monkeypatch, caplog, django_assert_num_queries):
+    settings.KEY_CACHE = True
+    settings.DATABASE_POOL_MODE = "transaction"
+    monkeypatch.setattr(key_cache, "_said_pooler", False)
+    key_cache.reset()
+    _, secret = key
+
+    with caplog.at_level(logging.WARNING, logger="keys.cache"):
+        assert key_cache.current() is None
+    assert "key cache off: DATABASE_POOL_MODE=transaction" in caplog.text
+    verify(secret)
+    with django_assert_num_queries(1):
+        assert verify(secret).code == "VALID"

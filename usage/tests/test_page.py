@@ -223,3 +223,20 @@ def test_page_and_export_cost_the_same_queries_with_10_and_2000_calls(
         response = client.get(url(sandbox_workspace, "usage_export"), {"range": "30d"})
         rows = b"".join(response.streaming_content).decode().splitlines()
     assert len(rows) > 1
+
+
+@pytest.mark.django_db
+def test_the_data_tables_list_each_period_with_calls_newest_first(client, owner, calls):
+    client.force_login(owner)
+
+    text = client.get(url(calls["backend"].workspace)).content.decode()
+
+    requests_table = text.split("Requests by status class as a table", 1)[1].split(
+        "</table>", 1)[0]
+    rows = re.findall(r'<tr><th scope="row"><time datetime="([^"]+)">[^<]+</time></th>'
+                      r'((?:<td class="numeric">[^<]*</td>)+)</tr>', requests_table)
+    cells = [re.findall(r">([^<]*)</td>", row) for _, row in rows]
+    # Columns: 2xx, 4xx, 5xx, total; three hours hold the five sandbox calls.
+    assert [datetime for datetime, _ in rows] == sorted(
+        (datetime for datetime, _ in rows), reverse=True)
+    assert sorted(cells) == [["0", "0", "1", "1"], ["0", "1", "0", "1"], ["3", "0", "0", "3"]]

@@ -57,10 +57,7 @@ def filtered(events, filters: Filters):
 def sentence(event: AuditEvent) -> str:
     """A readable line: who did what, with the detail that matters."""
     who = event.actor.display_name if event.actor_id else "The platform"
-    try:
-        what = Action(event.action).label
-    except ValueError:
-        what = event.action
+    what = event.action_label
     details = event.details or {}
     extra = details.get("email") or details.get("name") or details.get("domain") or ""
     if event.action == Action.ROLES_CHANGED:

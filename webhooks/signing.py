@@ -5,6 +5,7 @@ those bytes. A request carries `webhook-id`, `webhook-timestamp` and `webhook-si
 where the signature is `v1,` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")). During
 a secret rotation the header holds one signature per live secret, separated by spaces, so a
 receiver holding either secret accepts the message (https://www.standardwebhooks.com/).
+Receivers verify with any Standard Webhooks library; the portal itself only signs.
 
 Secrets are stored encrypted with Fernet under a list of keys: the first key encrypts and
 every key decrypts, so a new key is rolled out by putting it first and re-encrypting.
@@ -14,7 +15,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Mapping
 from secrets import token_bytes
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -22,10 +22,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 SIGNATURE_VERSION = "v1"
-DEFAULT_TOLERANCE = 300
 
 __all__ = [
-    "DEFAULT_TOLERANCE",
     "SECRET_BYTES",
     "SECRET_PREFIX",
     "InvalidToken",
@@ -37,7 +35,6 @@ __all__ = [
     "rotate_secret",
     "sign",
     "signature_header",
-    "verify",
 ]
 
 
@@ -90,49 +87,6 @@ def headers(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> dic
         "webhook-signature": signature_header(secrets, msg_id, timestamp, body),
         "content-type": "application/json",
     }
-
-
-def _header(values: Mapping[str, str], name: str) -> str | None:
-    # HTTP header names are case-insensitive; Mappings from frameworks are not always.
-    for key, value in values.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def verify(
-    secret: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    now: int,
-    tolerance: int = DEFAULT_TOLERANCE,
-) -> bool:
-    """True if any v1 signature matches the secret and the timestamp is within tolerance."""
-    msg_id = _header(headers, "webhook-id")
-    raw_timestamp = _header(headers, "webhook-timestamp")
-    signature = _header(headers, "webhook-signature")
-    if not (msg_id and raw_timestamp and signature):
-        return False
-    # Digits only: int() would also take "+1", " 1" or "1_000", which we never send.
-    if not (raw_timestamp.isascii() and raw_timestamp.isdigit()):
-        return False
-    timestamp = int(raw_timestamp)
-    # Both directions: a far-future timestamp would otherwise stay replayable for long.
-    if abs(now - timestamp) > tolerance:
-        return False
-    expected = _digest(secret_key(secret), msg_id, timestamp, body)
-    matched = False
-    for candidate in signature.split(" "):
-        version, _, encoded = candidate.partition(",")
-        if version != SIGNATURE_VERSION:
-            continue  # other schemes (v1a, ...) may sit alongside; they are not ours to judge
-        try:
-            presented = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            continue
-        # Keep comparing after a match so timing does not reveal which signature matched.
-        matched |= hmac.compare_digest(expected, presented)
-    return matched
 
 
 def new_fernet_key() -> str:

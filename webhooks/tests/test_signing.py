@@ -14,7 +14,6 @@ from webhooks.signing import (
     rotate_secret,
     sign,
     signature_header,
-    verify,
 )
 
 # The known-answer vector of the Standard Webhooks specification.
@@ -28,17 +27,8 @@ OLD = "whsec_" + base64.b64encode(b"o" * 32).decode()
 NEW = "whsec_" + base64.b64encode(b"n" * 32).decode()
 
 
-def spec_headers(signature: str = SPEC_SIGNATURE, **changes: str) -> dict[str, str]:
-    return {"webhook-id": SPEC_ID, "webhook-timestamp": str(SPEC_TIMESTAMP),
-            "webhook-signature": signature, **changes}
-
-
 def test_sign_matches_the_specification_vector():
     assert sign(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
-
-
-def test_verify_accepts_the_specification_vector():
-    assert verify(SPEC_SECRET, spec_headers(), SPEC_BODY, now=SPEC_TIMESTAMP) is True
 
 
 def test_headers_carry_id_timestamp_signature_and_json_content_type():
@@ -73,9 +63,9 @@ def test_rotation_header_verifies_with_either_secret_alone():
     assert len(sent["webhook-signature"].split(" ")) == 2
     assert sent["webhook-signature"] == signature_header([NEW, OLD], "msg_rotation", now, b"{}")
     for secret in (OLD, NEW):
-        assert verify(secret, sent, b"{}", now=now) is True
-        Webhook(secret).verify(b"{}", sent)
-    assert verify(new_secret(), sent, b"{}", now=now) is False
+        assert Webhook(secret).verify(b"{}", sent) == {}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(b"{}", sent)
 
 
 def test_signature_header_needs_at_least_one_secret():
@@ -84,39 +74,32 @@ def test_signature_header_needs_at_least_one_secret():
 
 
 @pytest.mark.parametrize(
-    ("case", "sent", "body", "now", "expected"),
+    ("case", "change"),
     [
-        ("untouched", spec_headers(), SPEC_BODY, SPEC_TIMESTAMP, True),
-        ("header names in any case", {k.title(): v for k, v in spec_headers().items()},
-         SPEC_BODY, SPEC_TIMESTAMP, True),
-        ("tampered body", spec_headers(), b'{"test": 2432232315}', SPEC_TIMESTAMP, False),
-        ("tampered id", spec_headers(**{"webhook-id": "msg_other"}), SPEC_BODY,
-         SPEC_TIMESTAMP, False),
-        ("tampered timestamp", spec_headers(**{"webhook-timestamp": "1614265331"}),
-         SPEC_BODY, SPEC_TIMESTAMP, False),
-        ("timestamp at the tolerance", spec_headers(), SPEC_BODY, SPEC_TIMESTAMP + 300, True),
-        ("expired timestamp", spec_headers(), SPEC_BODY, SPEC_TIMESTAMP + 301, False),
-        ("timestamp too far ahead", spec_headers(), SPEC_BODY, SPEC_TIMESTAMP - 301, False),
-        ("non-numeric timestamp", spec_headers(**{"webhook-timestamp": "+1614265330"}),
-         SPEC_BODY, SPEC_TIMESTAMP, False),
-        ("missing signature", {"webhook-id": SPEC_ID, "webhook-timestamp": "1614265330"},
-         SPEC_BODY, SPEC_TIMESTAMP, False),
-        ("other versions and junk beside a good v1",
-         spec_headers(f"v1a,abc v1,!!notbase64 {SPEC_SIGNATURE}"), SPEC_BODY, SPEC_TIMESTAMP,
-         True),
-        ("right digest under another version", spec_headers("v2" + SPEC_SIGNATURE[2:]),
-         SPEC_BODY, SPEC_TIMESTAMP, False),
-        ("truncated signature", spec_headers(SPEC_SIGNATURE[:-4]), SPEC_BODY,
-         SPEC_TIMESTAMP, False),
+        ("tampered body", {"body": b'{"test": 2432232315}'}),
+        ("tampered id", {"webhook-id": "msg_other"}),
+        ("tampered timestamp", {"webhook-timestamp": "shift"}),
+        ("truncated signature", {"webhook-signature": "truncate"}),
     ],
 )
-def test_verify_table(case, sent, body, now, expected):
-    assert verify(SPEC_SECRET, sent, body, now=now) is expected, case
+def test_the_signature_covers_id_timestamp_and_body(case, change):
+    # given a message we signed just now, checked by the reference implementation
+    now = int(time.time())
+    sent = headers([SPEC_SECRET], SPEC_ID, now, SPEC_BODY)
+    assert Webhook(SPEC_SECRET).verify(SPEC_BODY, sent) == {"test": 2432232314}
 
+    # when one part of it changes on the way
+    body = change.get("body", SPEC_BODY)
+    if "webhook-id" in change:
+        sent["webhook-id"] = change["webhook-id"]
+    if "webhook-timestamp" in change:
+        sent["webhook-timestamp"] = str(now - 1)
+    if "webhook-signature" in change:
+        sent["webhook-signature"] = sent["webhook-signature"][:-4]
 
-def test_a_custom_tolerance_is_honoured():
-    assert verify(SPEC_SECRET, spec_headers(), SPEC_BODY, now=SPEC_TIMESTAMP + 60,
-                  tolerance=30) is False
+    # then the receiver refuses it
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SPEC_SECRET).verify(body, sent)
 
 
 @pytest.mark.parametrize(

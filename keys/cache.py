@@ -50,6 +50,7 @@ from collections.abc import Iterable
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from prometheus_client import Counter
 
 CHANGED = "api_key_changed"
 DROPPED = "api_key_dropped"
@@ -65,6 +66,9 @@ SERVER_KEEPALIVES = ("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
                      "-c tcp_keepalives_count=3 -c tcp_user_timeout=10000")
 
 log = logging.getLogger(__name__)
+LOOKUPS = Counter("portal_key_cache_lookups", "Key lookups answered from this process's key "
+                  "cache (hit) or not (miss).", ["result"])
+HIT, MISS = LOOKUPS.labels("hit"), LOOKUPS.labels("miss")
 
 
 class NotProven(Exception):
@@ -93,7 +97,6 @@ class KeyCache:
         self._thread: threading.Thread | None = None
         self.generation = 0  # bumped on every drop: a lookup older than it must not store
         self.listener_pid: int | None = None  # the listener's backend pid, once listening
-        self.hits = self.misses = 0  # lookups answered from the cache, and not
 
     # --- the request side ----------------------------------------------------------
 
@@ -102,10 +105,7 @@ class KeyCache:
 
     def get(self, secret_hash: str):
         found = self._entries.get(secret_hash) if self.usable() else None
-        if found is None:
-            self.misses += 1
-        else:
-            self.hits += 1
+        (MISS if found is None else HIT).inc()
         return found
 
     def put(self, secret_hash: str, info, generation: int) -> None:

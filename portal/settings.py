@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -318,6 +319,10 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     if env_bool("TRUST_X_FORWARDED_PROTO", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Operations -------------------------------------------------------------
+# /metrics answers a scraper presenting this Bearer token; unset, metrics are off (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # --- Misc -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

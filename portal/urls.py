@@ -8,7 +8,7 @@ from keys.urls import workspace_patterns as keys_ws
 from onboarding.selectors import review_queue
 from onboarding.urls import organization_patterns as onboarding_org
 from onboarding.urls import workspace_patterns as onboarding_ws
-from portal import health
+from portal import health, metrics
 from usage.urls import api_patterns as usage_api
 from usage.urls import workspace_patterns as usage_ws
 from webhooks.urls import workspace_patterns as webhooks_ws
@@ -35,6 +35,7 @@ urlpatterns = [
     path("sandbox/v1/", include("sandbox.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="docs:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

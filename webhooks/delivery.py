@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from prometheus_client import Counter
 
 from audit.models import Action
 from audit.services import record
@@ -27,6 +28,9 @@ LEASE = timedelta(seconds=TIMEOUT * 4)
 SWEEP_BATCH = 500
 # An event this young is about to be dispatched by its own on_commit callback.
 DISPATCH_GRACE = timedelta(seconds=10)
+
+ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts by outcome.",
+                   ["outcome"])
 
 
 def body_of(event: Event) -> bytes:
@@ -207,4 +211,8 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> Attempt | None:
     if claimed is None:
         return None
     outcome = post(claimed.url, claimed.headers, claimed.body)
-    return settle(claimed, outcome, now)
+    written = settle(claimed, outcome, now)
+    if written is not None:
+        ATTEMPTS.labels("succeeded" if outcome.succeeded else
+                        "no_response" if outcome.status_code is None else "failed").inc()
+    return written

@@ -320,3 +320,17 @@ def test_behind_a_transaction_mode_pooler_the_cache_is_off_and_says_so(
     verify(secret)
     with django_assert_num_queries(1):
         assert verify(secret).code == "VALID"
+
+
+def test_hits_and_misses_are_counted_for_the_metrics(cache_on, key):
+    from prometheus_client import REGISTRY
+
+    def count(result):
+        return REGISTRY.get_sample_value("portal_key_cache_lookups_total", {"result": result})
+
+    _, secret = key
+    hits, misses = count("hit") or 0, count("miss") or 0
+    verify(secret)
+    verify(secret)
+    verify(secret)
+    assert (count("hit") - hits, count("miss") - misses) == (2, 1)

@@ -32,6 +32,7 @@ UNSCOPED = {
     "admin:index": "the Django admin: platform staff only",
     "healthz": "a probe: says the process is up, names nothing",
     "readyz": "a probe: says whether the database and Redis answer, names nothing",
+    "metrics": "the operators' scraper token; totals over every organization, none named",
     "admin:onboarding_reviewstage_change": "the Django admin: platform staff only",
     "admin:onboarding_reviewstage_screenshot": "the Django admin: platform staff only",
 }

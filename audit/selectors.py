@@ -4,8 +4,6 @@ Takes the scope (an organization or a workspace) as an argument; imports none of
 other apps.
 """
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from audit.spreadsheet import csv_chunks
 
 # Kinds for the filter: the part of the action code before the dot.
 KINDS = {
@@ -78,19 +77,13 @@ def _rows(events) -> Iterator[dict]:
 
 
 def export_csv(events) -> Iterator[str]:
-    """CSV lines, one chunk at a time, never the whole log in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_FIELDS)
-    for row in _rows(events):
-        row["occurred_at"] = row["occurred_at"].isoformat()
-        row["details"] = json.dumps(row["details"], sort_keys=True)
-        writer.writerow(row.values())
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """CSV chunks, never the whole log in memory; cells a spreadsheet would run are quoted."""
+    for_csv = (
+        {**row, "occurred_at": row["occurred_at"].isoformat(),
+         "details": json.dumps(row["details"], sort_keys=True)}
+        for row in _rows(events)
+    )
+    return csv_chunks(EXPORT_FIELDS, (row.values() for row in for_csv))
 
 
 def export_jsonl(events) -> Iterator[str]:

@@ -4,8 +4,6 @@ Every function takes the workspace and environment as arguments and costs a fixe
 number of queries whatever the number of calls.
 """
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db.models import Sum
 from django.utils import timezone
 
+from audit.spreadsheet import csv_chunks
 from keys.models import ApiKey
 from usage.histogram import BUCKETS, add, percentile
 from usage.models import DailyUsage, HourlyUsage, StatusClass
@@ -191,11 +190,6 @@ EXPORT_FIELDS = ["period_start", "granularity", "key_id", "key_name", "environme
                    for b in BUCKETS)]
 
 
-def _cell(value: str) -> str:
-    # A spreadsheet would run a key name such as "=HYPERLINK(...)" as a formula.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def export_csv(workspace, environment: str, filters: Filters,
                now: datetime | None = None) -> Iterator[str]:
     """The rollup rows behind the page, as CSV chunks; one streamed query."""
@@ -206,16 +200,10 @@ def export_csv(workspace, environment: str, filters: Filters,
             .values_list("period_start", "api_key__public_id", "api_key__name", "environment",
                          "method", "endpoint", "status_class", "count", "error_count",
                          "latency_sum_ms", "latency_buckets"))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_FIELDS)
-    for (period_start, key_id, key_name, env, method, endpoint, status_class, count, errors,
-         latency_sum, buckets) in rows.iterator(chunk_size=2000):
-        writer.writerow([period_start.isoformat(), range_.granularity, key_id, _cell(key_name),
-                         env, method, _cell(endpoint), StatusClass(status_class).label, count,
-                         errors, latency_sum, *buckets])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    # csv_chunks quotes what a spreadsheet would run, e.g. a key named "=HYPERLINK(...)".
+    return csv_chunks(EXPORT_FIELDS, (
+        [period_start.isoformat(), range_.granularity, key_id, key_name, env, method,
+         endpoint, StatusClass(status_class).label, count, errors, latency_sum, *buckets]
+        for (period_start, key_id, key_name, env, method, endpoint, status_class, count,
+             errors, latency_sum, buckets) in rows.iterator(chunk_size=2000)
+    ))

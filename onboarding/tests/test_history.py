@@ -118,3 +118,34 @@ def test_history_pages_are_bounded_whatever_the_number_of_events(
         client.get(url)
         with django_assert_max_num_queries(14):
             assert "Page 1 of" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("user_agent", "shown"),
+    [
+        ("=HYPERLINK(\"http://evil.test\",\"x\")", "'=HYPERLINK(\"http://evil.test\",\"x\")"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("Mozilla/5.0 (=harmless inside)", "Mozilla/5.0 (=harmless inside)"),
+    ],
+)
+def test_csv_export_quotes_cells_a_spreadsheet_would_run_as_formulas(
+    story, member_client, user_agent, shown
+):
+    # given an event whose user agent (chosen by whoever signed in) starts like a formula
+    AuditEvent.objects.bulk_create([AuditEvent(
+        action=Action.SIGNED_IN, organization=story.organization, user_agent=user_agent)])
+    client, _ = member_client(story.organization, Role.SECURITY_OWNER)
+
+    # when the log is exported as CSV
+    response = client.get(reverse("organization_audit_export",
+                                  args=[story.organization.slug, "csv"]))
+
+    # then the cell holds the text with a leading quote, so a spreadsheet shows it as text
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode(),
+                                           newline="")))
+    assert [r["user_agent"] for r in rows if r["action"] == Action.SIGNED_IN] == [shown]

@@ -1,7 +1,6 @@
 import json
 
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -12,7 +11,7 @@ from usage.forms import UsageFilterForm
 from usage.histogram import BUCKETS
 from usage.models import StatusClass
 from usage.records import MAX_BODY_BYTES, InvalidBatch, parse_batch
-from workspaces.scoping import workspace_view
+from workspaces.scoping import render_scoped, workspace_view
 
 # The usage page is a sandbox page (DESIGN §1): production calls never show here.
 ENVIRONMENT = Environment.SANDBOX
@@ -37,9 +36,8 @@ def usage_page(request):
     services.mark_usage_reviewed(workspace=request.workspace, user=request.user)
     report = selectors.usage_report(request.workspace, ENVIRONMENT, filters)
     export_query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
-    return render(request, "usage/usage.html", {
-        "organization": request.organization, "membership": request.membership,
-        "workspace": request.workspace, "form": form, "report": report,
+    return render_scoped(request, "usage/usage.html", {
+        "form": form, "report": report,
         "charts": charts.report_charts(report) if report.totals.count else [],
         "rows": charts.report_rows(report), "export_query": export_query,
         "classes": [StatusClass(c).label for c in report.classes],

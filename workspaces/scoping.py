@@ -10,8 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
 
-from workspaces.models import Environment, Membership, Workspace
+from workspaces.models import Environment, JoinRequest, Membership, Workspace
 from workspaces.roles import roles_with
 
 
@@ -95,11 +96,20 @@ def resolve_environment(request, environment: str) -> str:
     return environment
 
 
+def _pending_join_requests(request):
+    # Lazy, so that only a page whose navigation shows the badge (a member who manages
+    # members) pays for the count, once.
+    return SimpleLazyObject(
+        lambda: JoinRequest.objects.for_organization(request.organization).pending().count())
+
+
 def render_scoped(request, template: str, context: dict, status: int = 200):
-    """Render a page of the resolved scope, with its organization, member and workspace."""
+    """Render a page of the resolved scope (organization or workspace): the one way, so
+    every scoped page has its organization, member, workspace and navigation badge."""
     return render(request, template, {
         "organization": request.organization, "membership": request.membership,
-        "workspace": getattr(request, "workspace", None), **context,
+        "workspace": getattr(request, "workspace", None),
+        "pending_join_requests": _pending_join_requests(request), **context,
     }, status=status)
 
 

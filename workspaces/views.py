@@ -33,7 +33,7 @@ from workspaces.models import (
 )
 from workspaces.receivers import SESSION_KEY
 from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
-from workspaces.scoping import CapabilityDenied, org_view, require
+from workspaces.scoping import CapabilityDenied, org_view, render_scoped, require
 from workspaces.selectors import access_facts_for, holders_of, members_of
 
 
@@ -50,16 +50,6 @@ def _submit(form, call):
 
 def _flash_error(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
-
-
-def _org_page(request, template: str, context: dict, status: int = 200):
-    membership = request.membership
-    pending = (JoinRequest.objects.for_organization(request.organization).pending().count()
-               if membership.can("members.manage") else 0)
-    return render(request, template, {
-        "organization": request.organization, "membership": membership,
-        "pending_join_requests": pending, **context,
-    }, status=status)
 
 
 # --- account access ------------------------------------------------------------
@@ -181,7 +171,7 @@ def organization_home(request):
     workspaces = Workspace.objects.visible_to(request.user).for_organization(
         request.organization)
     owners = holders_of(request.organization, [Role.OWNER])
-    return _org_page(request, "workspaces/organization_home.html", {
+    return render_scoped(request, "workspaces/organization_home.html", {
         "workspaces": workspaces, "owners": owners,
     })
 
@@ -199,12 +189,12 @@ def workspace_create(request):
         if workspace:
             messages.success(request, f"Workspace {workspace} is created.")
             return redirect("workspace_overview", request.organization.slug, workspace.slug)
-    return _org_page(request, "workspaces/workspace_create.html", {"form": form})
+    return render_scoped(request, "workspaces/workspace_create.html", {"form": form})
 
 
 @org_view("members.manage")
 def members(request):
-    return _org_page(request, "workspaces/members.html", {
+    return render_scoped(request, "workspaces/members.html", {
         "members": members_of(request.organization),
     })
 
@@ -236,7 +226,7 @@ def member_detail(request, membership_id: int):
         if done:
             messages.success(request, f"Saved {member.user.display_name}'s access.")
             return redirect("member_detail", request.organization.slug, member.pk)
-    return _org_page(request, "workspaces/member_detail.html", {
+    return render_scoped(request, "workspaces/member_detail.html", {
         "member": member, "roles_form": roles_form, "access_form": access_form,
     }, status=400 if request.method == "POST" else 200)
 
@@ -265,7 +255,7 @@ def organization_leave(request):
         else:
             messages.info(request, f"You left {request.organization}.")
             return redirect("access")
-    return _org_page(request, "workspaces/organization_leave.html", {})
+    return render_scoped(request, "workspaces/organization_leave.html", {})
 
 
 @org_view("members.manage")
@@ -286,7 +276,7 @@ def invitations(request):
     pending = (Invitation.objects.for_organization(request.organization)
                .filter(status="pending").select_related("invited_by")
                .prefetch_related("workspaces"))
-    return _org_page(request, "workspaces/invitations.html", {
+    return render_scoped(request, "workspaces/invitations.html", {
         "form": form, "pending": pending,
     }, status=400 if form.errors else 200)
 
@@ -317,7 +307,7 @@ invitation_revoke = _invitation_action(services.revoke_invitation,
 def join_requests(request):
     pending = (JoinRequest.objects.for_organization(request.organization).pending()
                .select_related("user"))
-    return _org_page(request, "workspaces/join_requests.html", {
+    return render_scoped(request, "workspaces/join_requests.html", {
         "pending": pending, "approve_form": ApproveJoinForm(initial={"roles": [Role.DEVELOPER]}),
         "decline_form": DeclineJoinForm(),
     })
@@ -343,7 +333,7 @@ def join_request_decide(request, join_request_id: int, decision: str):
         verb = "approved" if decision == "approve" else "declined"
         messages.success(request, f"{join_request.user.display_name}'s request was {verb}.")
         return redirect("join_requests", request.organization.slug)
-    return _org_page(request, "workspaces/join_request_decide.html", {
+    return render_scoped(request, "workspaces/join_request_decide.html", {
         "join_request": join_request, "form": form, "decision": decision,
     }, status=400)
 
@@ -361,7 +351,7 @@ def domains(request):
             messages.success(request, f"{claimed.domain} is now verified for "
                                       f"{request.organization}.")
             return redirect("domains", request.organization.slug)
-    return _org_page(request, "workspaces/domains.html", {
+    return render_scoped(request, "workspaces/domains.html", {
         "form": form, "claimed": VerifiedDomain.objects.filter(
             organization=request.organization).select_related("verified_by"),
     }, status=400 if form.errors else 200)
@@ -379,7 +369,7 @@ def billing(request):
         if saved:
             messages.success(request, "Billing profile saved.")
             return redirect("billing", request.organization.slug)
-    return _org_page(request, "workspaces/billing.html", {
+    return render_scoped(request, "workspaces/billing.html", {
         "form": form, "profile": profile, "can_manage": request.membership.can("billing.manage"),
     }, status=400 if form.errors else 200)
 

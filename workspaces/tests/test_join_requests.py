@@ -424,3 +424,22 @@ def test_a_developer_cannot_approve_requests(client, ask, sam, acme_claimed, mem
 
     assert response.status_code == 403
     assert not Membership.objects.filter(user=sam).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["organization_home", "workspace_overview", "usage"])
+def test_an_owner_sees_the_waiting_requests_in_the_navigation_of_every_scoped_page(
+    client, ask, dana, acme_claimed, workspace_factory, page
+):
+    # given a waiting request and a workspace of Acme
+    ask()
+    workspace = workspace_factory(organization=acme_claimed, created_by=dana)
+    args = [acme_claimed.slug] if page == "organization_home" else [acme_claimed.slug,
+                                                                    workspace.slug]
+    client.force_login(dana)
+
+    # when the Owner opens an organization or workspace page
+    text = client.get(reverse(page, args=args)).content.decode()
+
+    # then the navigation counts it
+    assert 'aria-label="1 waiting">1</span>' in text

@@ -17,18 +17,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def login(self, request, user) -> None:
         super().login(request, user)
-        record(action=Action.SIGNED_IN, actor=user, request=request, target=user)
+        record(action=Action.SIGNED_IN, actor=user, target=user)
 
     def logout(self, request) -> None:
         user = request.user if request.user.is_authenticated else None
         if user is not None:
-            record(action=Action.SIGNED_OUT, actor=user, request=request, target=user)
+            record(action=Action.SIGNED_OUT, actor=user, target=user)
         super().logout(request)
 
     def authentication_failed(self, request, **credentials) -> None:
         # Only the attempted address is kept, never the password.
         record(
-            action=Action.SIGN_IN_FAILED, request=request,
-            details={"email": str(credentials.get("email", ""))[:254]},
+            action=Action.SIGN_IN_FAILED, details={"email": str(credentials.get("email",
+                                                                ""))[:254]},
         )
         super().authentication_failed(request, **credentials)

@@ -54,7 +54,7 @@ def _emit_created(key: ApiKey, replaces: str | None = None) -> None:
 
 @transaction.atomic
 def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scopes,
-              expires_at=None, request=None) -> tuple[ApiKey, str]:
+              expires_at=None) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret, which the caller shows exactly once."""
     # The workspace row serialises issuing, so the active-key limit holds under races.
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
@@ -74,7 +74,7 @@ def issue_key(*, actor, workspace: Workspace, environment: str, name: str, scope
                               "the most allowed. Revoke one you no longer use first.")
     key, secret = _new_key(actor=actor, workspace=workspace, environment=environment,
                            name=name, scopes=scopes, expires_at=expires_at)
-    record(action=Action.KEY_ISSUED, actor=actor, request=request, workspace=workspace,
+    record(action=Action.KEY_ISSUED, actor=actor, workspace=workspace,
            target=key, details={"key_id": key.public_id, "name": name,
                                 "environment": environment, "scopes": scopes})
     _emit_created(key)
@@ -105,13 +105,13 @@ def _lock_key(workspace: Workspace, public_id: str) -> ApiKey:
 
 
 @transaction.atomic
-def revoke_key(*, actor, workspace: Workspace, public_id: str, request=None) -> ApiKey:
+def revoke_key(*, actor, workspace: Workspace, public_id: str) -> ApiKey:
     """Stop a key at once: the very next verification refuses it, in every process."""
     key = _lock_key(workspace, public_id)
     _drop_from_caches_before_returning()
     key.revoked_at, key.revoked_by = timezone.now(), actor
     key.save(update_fields=["revoked_at", "revoked_by"])
-    record(action=Action.KEY_REVOKED, actor=actor, request=request, workspace=workspace,
+    record(action=Action.KEY_REVOKED, actor=actor, workspace=workspace,
            target=key, details={"key_id": key.public_id, "name": key.name})
     emit(workspace=workspace, environment=key.environment, type="key.revoked",
          data={"key_id": key.public_id, "name": key.name, "environment": key.environment})
@@ -119,8 +119,8 @@ def revoke_key(*, actor, workspace: Workspace, public_id: str, request=None) -> 
 
 
 @transaction.atomic
-def rotate_key(*, actor, workspace: Workspace, public_id: str, overlap: timedelta = DEFAULT_OVERLAP,
-               request=None) -> tuple[ApiKey, str]:
+def rotate_key(*, actor, workspace: Workspace, public_id: str,
+               overlap: timedelta = DEFAULT_OVERLAP) -> tuple[ApiKey, str]:
     """Issue a successor with the same name and scopes; the old key keeps working for the
     overlap window (at most 7 days) and then expires."""
     if not timedelta(0) <= overlap <= MAX_OVERLAP:
@@ -137,7 +137,7 @@ def rotate_key(*, actor, workspace: Workspace, public_id: str, overlap: timedelt
     old.save(update_fields=["expires_at"])
     new, secret = _new_key(actor=actor, workspace=workspace, environment=old.environment,
                            name=old.name, scopes=old.scopes, expires_at=None, rotated_from=old)
-    record(action=Action.KEY_ROTATED, actor=actor, request=request, workspace=workspace,
+    record(action=Action.KEY_ROTATED, actor=actor, workspace=workspace,
            target=new, details={"key_id": new.public_id, "replaces": old.public_id,
                                 "old_key_expires_at": old.expires_at.isoformat()})
     _emit_created(new, replaces=old.public_id)

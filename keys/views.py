@@ -41,7 +41,7 @@ def key_issue(request, environment: str):
         try:
             key, secret = services.issue_key(
                 actor=request.user, workspace=request.workspace, environment=environment,
-                request=request, **form.cleaned_data)
+                **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -63,7 +63,7 @@ def key_revoke(request, environment: str, public_id: str):
     if request.method == "POST":
         try:
             services.revoke_key(actor=request.user, workspace=request.workspace,
-                                public_id=key.public_id, request=request)
+                                public_id=key.public_id)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -85,7 +85,7 @@ def key_rotate(request, environment: str, public_id: str):
         try:
             new, secret = services.rotate_key(
                 actor=request.user, workspace=request.workspace, public_id=key.public_id,
-                overlap=timedelta(hours=form.cleaned_data["overlap_hours"]), request=request)
+                overlap=timedelta(hours=form.cleaned_data["overlap_hours"]))
         except ValidationError as error:
             form.add_error(None, error)
         else:

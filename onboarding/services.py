@@ -45,7 +45,7 @@ def _emit_decision(sandbox_request: SandboxRequest) -> None:
 
 @transaction.atomic
 def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
-                           expected_monthly_calls: int, product_areas, request=None
+                           expected_monthly_calls: int, product_areas
                            ) -> SandboxRequest:
     """File a sandbox request; the policy may approve it at once."""
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
@@ -60,7 +60,7 @@ def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
         workspace=workspace, requested_by=actor, use_case=use_case.strip(),
         expected_monthly_calls=expected_monthly_calls, product_areas=list(product_areas),
     )
-    record(action=Action.SANDBOX_REQUESTED, actor=actor, request=request, workspace=workspace,
+    record(action=Action.SANDBOX_REQUESTED, actor=actor, workspace=workspace,
            target=sandbox_request, details={"expected_monthly_calls": expected_monthly_calls,
                                             "product_areas": list(product_areas)})
     if _policy_approves(actor, workspace):
@@ -69,7 +69,7 @@ def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
         sandbox_request.decided_at = timezone.now()
         sandbox_request.save()
         _grant_sandbox(workspace, sandbox_request.decided_at)
-        record(action=Action.SANDBOX_APPROVED, request=request, workspace=workspace,
+        record(action=Action.SANDBOX_APPROVED, workspace=workspace,
                target=sandbox_request, details={"by": "policy"})
         _emit_decision(sandbox_request)
     return sandbox_request

@@ -47,8 +47,7 @@ def sandbox_request(request):
         if form.is_valid():
             try:
                 created = services.request_sandbox_access(
-                    actor=request.user, workspace=request.workspace, request=request,
-                    **form.cleaned_data)
+                    actor=request.user, workspace=request.workspace, **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -104,8 +103,8 @@ def organization_audit_export(request, fmt: str):
     _, filters = _filters(request)
     events = filtered(AuditEvent.objects.for_organization(request.organization), filters)
     # Recorded before streaming: the export proves the log was reviewed (audit-ready).
-    record(action=Action.AUDIT_EXPORTED, actor=request.user, request=request,
-           organization=request.organization, details={"format": fmt})
+    record(action=Action.AUDIT_EXPORTED, actor=request.user, organization=request.organization,
+           details={"format": fmt})
     stream = export_csv(events) if fmt == "csv" else export_jsonl(events)
     response = StreamingHttpResponse(
         stream, content_type="text/csv" if fmt == "csv" else "application/x-ndjson")

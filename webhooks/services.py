@@ -70,7 +70,7 @@ def _deliver_on_commit(delivery_ids) -> None:
 
 @transaction.atomic
 def create_endpoint(*, actor, workspace: Workspace, environment: str, url: str,
-                    event_types, description: str = "", request=None) -> Endpoint:
+                    event_types, description: str = "") -> Endpoint:
     """Add an endpoint with a new signing secret, checked URL and subscriptions."""
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
     _check_environment(workspace, environment)
@@ -82,8 +82,8 @@ def create_endpoint(*, actor, workspace: Workspace, environment: str, url: str,
     endpoint = Endpoint.objects.create(
         workspace=workspace, environment=environment, created_by=actor,
         secret_encrypted=_encrypt(signing.new_secret()), **fields)
-    record(action=Action.WEBHOOK_ENDPOINT_CREATED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_ENDPOINT_CREATED, actor=actor, workspace=workspace,
+           target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     "environment": environment, "event_types": endpoint.event_types})
     return endpoint
@@ -91,7 +91,7 @@ def create_endpoint(*, actor, workspace: Workspace, environment: str, url: str,
 
 @transaction.atomic
 def update_endpoint(*, actor, workspace: Workspace, environment: str, public_id: str,
-                    url: str, event_types, description: str = "", request=None) -> Endpoint:
+                    url: str, event_types, description: str = "") -> Endpoint:
     """Change an endpoint's URL, description or subscriptions."""
     endpoint = _lock(workspace, environment, public_id)
     fields = _clean(environment, url, description, event_types)
@@ -100,8 +100,8 @@ def update_endpoint(*, actor, workspace: Workspace, environment: str, public_id:
     for name, value in changed.items():
         setattr(endpoint, name, value)
     endpoint.save()
-    record(action=Action.WEBHOOK_ENDPOINT_UPDATED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_ENDPOINT_UPDATED, actor=actor, workspace=workspace,
+           target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     "changed": sorted(changed)})
     return endpoint
@@ -109,7 +109,7 @@ def update_endpoint(*, actor, workspace: Workspace, environment: str, public_id:
 
 @transaction.atomic
 def set_endpoint_enabled(*, actor, workspace: Workspace, environment: str, public_id: str,
-                         enabled: bool, reason: str = "", request=None) -> Endpoint:
+                         enabled: bool, reason: str = "") -> Endpoint:
     """Disable an endpoint (deliveries wait) or enable it (waiting deliveries resume)."""
     endpoint = _lock(workspace, environment, public_id)
     if endpoint.enabled == enabled:
@@ -123,8 +123,7 @@ def set_endpoint_enabled(*, actor, workspace: Workspace, environment: str, publi
         endpoint.disabled_at, endpoint.disabled_reason = timezone.now(), reason[:300]
     endpoint.save()
     record(action=Action.WEBHOOK_ENDPOINT_ENABLED if enabled
-           else Action.WEBHOOK_ENDPOINT_DISABLED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+           else Action.WEBHOOK_ENDPOINT_DISABLED, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     **({} if enabled else {"reason": endpoint.disabled_reason})})
     if enabled:
@@ -134,19 +133,16 @@ def set_endpoint_enabled(*, actor, workspace: Workspace, environment: str, publi
 
 
 @transaction.atomic
-def reveal_secret(*, actor, workspace: Workspace, environment: str, public_id: str,
-                  request=None) -> str:
+def reveal_secret(*, actor, workspace: Workspace, environment: str, public_id: str) -> str:
     """The endpoint's current signing secret; revealing it is an audit event."""
     endpoint = _lock(workspace, environment, public_id)
-    record(action=Action.WEBHOOK_SECRET_REVEALED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_SECRET_REVEALED, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url})
     return signing.decrypt_secret(endpoint.secret_encrypted, settings.WEBHOOK_SECRET_KEYS)
 
 
 @transaction.atomic
-def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: str,
-                  request=None) -> Endpoint:
+def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: str) -> Endpoint:
     """A new signing secret; the previous one still signs for 24 hours beside it."""
     endpoint = _lock(workspace, environment, public_id)
     now = timezone.now()
@@ -154,8 +150,7 @@ def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: s
     endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
     endpoint.secret_encrypted = _encrypt(signing.new_secret())
     endpoint.save()
-    record(action=Action.WEBHOOK_SECRET_ROTATED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_SECRET_ROTATED, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     "previous_secret_expires_at": endpoint.previous_secret_expires_at
                     .isoformat()})
@@ -163,8 +158,7 @@ def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: s
 
 
 @transaction.atomic
-def send_test_event(*, actor, workspace: Workspace, environment: str, public_id: str,
-                    request=None) -> Event:
+def send_test_event(*, actor, workspace: Workspace, environment: str, public_id: str) -> Event:
     """A webhook.test event delivered to this one endpoint."""
     endpoint = _lock(workspace, environment, public_id)
     if not endpoint.enabled:
@@ -172,15 +166,14 @@ def send_test_event(*, actor, workspace: Workspace, environment: str, public_id:
     event = emit(workspace=workspace, environment=environment, type="webhook.test",
                  endpoint=endpoint, data={"message": f"Hello from the {environment}",
                                           "endpoint_id": endpoint.public_id})
-    record(action=Action.WEBHOOK_TEST_SENT, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_TEST_SENT, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "event_id": event.public_id})
     return event
 
 
 @transaction.atomic
 def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: str,
-                   delivery_id: int, request=None) -> Delivery:
+                   delivery_id: int) -> Delivery:
     """Attempt a waiting or failed delivery now instead of at its scheduled time."""
     endpoint = _lock(workspace, environment, public_id)
     delivery = (Delivery.objects.select_for_update().for_endpoint(endpoint)
@@ -193,8 +186,8 @@ def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: 
         raise ValidationError("Enable the endpoint before retrying its deliveries.")
     delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, timezone.now()
     delivery.save(update_fields=["status", "next_attempt_at"])
-    record(action=Action.WEBHOOK_DELIVERY_RETRIED, actor=actor, request=request,
-           workspace=workspace, target=endpoint,
+    record(action=Action.WEBHOOK_DELIVERY_RETRIED, actor=actor, workspace=workspace,
+           target=endpoint,
            details={"endpoint_id": endpoint.public_id, "event_id": delivery.event.public_id})
     _deliver_on_commit([delivery.pk])
     return delivery
@@ -202,7 +195,7 @@ def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: 
 
 @transaction.atomic
 def replay_since(*, actor, workspace: Workspace, environment: str, public_id: str,
-                 since: datetime, request=None) -> int:
+                 since: datetime) -> int:
     """New deliveries to this endpoint of every event it subscribes to since `since`;
     returns how many. Each keeps its event's webhook-id."""
     endpoint = _lock(workspace, environment, public_id)
@@ -222,7 +215,7 @@ def replay_since(*, actor, workspace: Workspace, environment: str, public_id: st
     deliveries = Delivery.objects.bulk_create(
         [Delivery(event_id=pk, endpoint=endpoint, kind=DeliveryKind.REPLAY, next_attempt_at=now)
          for pk in event_ids])
-    record(action=Action.WEBHOOK_REPLAYED, actor=actor, request=request, workspace=workspace,
+    record(action=Action.WEBHOOK_REPLAYED, actor=actor, workspace=workspace,
            target=endpoint, details={"endpoint_id": endpoint.public_id,
                                      "since": since.isoformat(), "events": len(deliveries)})
     _deliver_on_commit(d.pk for d in deliveries)

@@ -17,8 +17,7 @@ def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
 
 
 def _scope(request, environment: str) -> dict:
-    return {"actor": request.user, "workspace": request.workspace,
-            "environment": environment, "request": request}
+    return {"actor": request.user, "workspace": request.workspace, "environment": environment}
 
 
 def _to_detail(request, environment, endpoint_id):

@@ -15,4 +15,4 @@ def accept_invitation_after_sign_up(sender, request, user, **kwargs) -> None:
     # The invited address is verified by signing up with it from the emailed link;
     # a different address goes through verification and sees the invitation on /access/.
     if invitation is not None and invitation_problem(invitation, user) is None:
-        accept_invitation(actor=user, invitation_id=invitation.pk, request=request)
+        accept_invitation(actor=user, invitation_id=invitation.pk)

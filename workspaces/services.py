@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -60,12 +61,6 @@ def _unique_slug(name: str, taken) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
-
-
-def _absolute(request, path: str) -> str:
-    from django.conf import settings
-
-    return request.build_absolute_uri(path) if request else settings.SITE_URL + path
 
 
 def _mail(template: str, to: list[str], context: dict) -> None:
@@ -153,7 +148,7 @@ def _join(*, user, organization: Organization, roles, workspaces=None) -> Member
 # --- organizations and workspaces --------------------------------------------
 
 @transaction.atomic
-def create_organization(*, actor, name: str, request=None) -> Organization:
+def create_organization(*, actor, name: str) -> Organization:
     """Create an organization whose first Owner is the actor."""
     name = " ".join(name.split())
     if not name:
@@ -161,13 +156,13 @@ def create_organization(*, actor, name: str, request=None) -> Organization:
     slug = _unique_slug(name, lambda s: Organization.objects.filter(slug=s).exists())
     organization = Organization.objects.create(name=name, slug=slug, created_by=actor)
     Membership.objects.create(user=actor, organization=organization, roles=[Role.OWNER])
-    record(action=Action.ORGANIZATION_CREATED, actor=actor, request=request,
-           organization=organization, target=organization, details={"name": name})
+    record(action=Action.ORGANIZATION_CREATED, actor=actor, organization=organization,
+           target=organization, details={"name": name})
     return organization
 
 
 @transaction.atomic
-def create_workspace(*, actor, organization: Organization, name: str, request=None) -> Workspace:
+def create_workspace(*, actor, organization: Organization, name: str) -> Workspace:
     """Create a workspace in an organization; its slug is unique there and never changes."""
     name = " ".join(name.split())
     if not name:
@@ -177,13 +172,13 @@ def create_workspace(*, actor, organization: Organization, name: str, request=No
         organization=organization, slug=s).exists())
     workspace = Workspace.objects.create(organization=organization, name=name, slug=slug,
                                          created_by=actor)
-    record(action=Action.WORKSPACE_CREATED, actor=actor, request=request,
-           workspace=workspace, target=workspace, details={"name": name})
+    record(action=Action.WORKSPACE_CREATED, actor=actor, workspace=workspace, target=workspace,
+           details={"name": name})
     return workspace
 
 
 @transaction.atomic
-def claim_domain(*, actor, organization: Organization, domain: str, request=None) -> VerifiedDomain:
+def claim_domain(*, actor, organization: Organization, domain: str) -> VerifiedDomain:
     """Claim the domain of one of the actor's own verified addresses."""
     domain = domain.strip().lower().rstrip(".")
     if domain not in {domain_of(e) for e in _verified_emails(actor)}:
@@ -198,14 +193,13 @@ def claim_domain(*, actor, organization: Organization, domain: str, request=None
                                                     verified_by=actor)
     except IntegrityError:
         raise ValidationError({"domain": f"{domain} is already claimed."}) from None
-    record(action=Action.DOMAIN_CLAIMED, actor=actor, request=request,
-           organization=organization, target=claimed, details={"domain": domain})
+    record(action=Action.DOMAIN_CLAIMED, actor=actor, organization=organization, target=claimed,
+           details={"domain": domain})
     return claimed
 
 
 @transaction.atomic
-def update_billing_profile(*, actor, organization: Organization, data: dict,
-                           request=None) -> BillingProfile:
+def update_billing_profile(*, actor, organization: Organization, data: dict) -> BillingProfile:
     """Save the organization's billing profile; fields may be filled over time."""
     profile, _ = BillingProfile.objects.select_for_update().get_or_create(
         organization=organization)
@@ -215,15 +209,15 @@ def update_billing_profile(*, actor, organization: Organization, data: dict,
     profile.updated_by = actor
     profile.full_clean()
     profile.save()
-    record(action=Action.BILLING_PROFILE_UPDATED, actor=actor, request=request,
-           organization=organization, target=profile, details={"fields": sorted(changed)})
+    record(action=Action.BILLING_PROFILE_UPDATED, actor=actor, organization=organization,
+           target=profile, details={"fields": sorted(changed)})
     return profile
 
 
 # --- invitations ----------------------------------------------------------------
 
-def _send_invitation(invitation: Invitation, token: str, request) -> None:
-    url = _absolute(request, reverse("invitation", args=[token]))
+def _send_invitation(invitation: Invitation, token: str) -> None:
+    url = settings.SITE_URL + reverse("invitation", args=[token])
     _mail("invitation", [invitation.email], {
         "invitation": invitation, "url": url, "inviter": invitation.invited_by,
         "roles": ", ".join(invitation.role_labels), "expires_at": invitation.expires_at,
@@ -231,8 +225,8 @@ def _send_invitation(invitation: Invitation, token: str, request) -> None:
 
 
 @transaction.atomic
-def invite_member(*, actor, organization: Organization, email: str, roles, workspaces=(),
-                  request=None) -> tuple[Invitation, bool]:
+def invite_member(*, actor, organization: Organization, email: str, roles,
+                  workspaces=()) -> tuple[Invitation, bool]:
     """Invite an address with roles; an open invitation to the same address is returned
     as it is (created=False) rather than duplicated."""
     email = email.strip().lower()
@@ -258,11 +252,10 @@ def invite_member(*, actor, organization: Organization, email: str, roles, works
     if [w for w in workspaces if w.organization_id != organization.pk]:
         raise ValidationError({"workspaces": "Choose workspaces of this organization."})
     invitation.workspaces.set(workspaces)
-    record(action=Action.MEMBER_INVITED, actor=actor, request=request,
-           organization=organization, target=invitation,
+    record(action=Action.MEMBER_INVITED, actor=actor, organization=organization, target=invitation,
            details={"email": email, "roles": roles,
                     "workspaces": [w.slug for w in workspaces]})
-    _send_invitation(invitation, token, request)
+    _send_invitation(invitation, token)
     return invitation, True
 
 
@@ -277,8 +270,7 @@ def _lock_pending_invitation(organization: Organization, invitation_id: int) -> 
 
 
 @transaction.atomic
-def resend_invitation(*, actor, organization: Organization, invitation_id: int,
-                      request=None) -> Invitation:
+def resend_invitation(*, actor, organization: Organization, invitation_id: int) -> Invitation:
     """Send a fresh link (the previous one stops working) valid for another 7 days."""
     invitation = _lock_pending_invitation(organization, invitation_id)
     token = secrets.token_urlsafe(32)
@@ -288,22 +280,21 @@ def resend_invitation(*, actor, organization: Organization, invitation_id: int,
     invitation.last_sent_at = now
     invitation.send_count += 1
     invitation.save()
-    record(action=Action.INVITATION_RESENT, actor=actor, request=request,
-           organization=organization, target=invitation, details={"email": invitation.email})
-    _send_invitation(invitation, token, request)
+    record(action=Action.INVITATION_RESENT, actor=actor, organization=organization,
+           target=invitation, details={"email": invitation.email})
+    _send_invitation(invitation, token)
     return invitation
 
 
 @transaction.atomic
-def revoke_invitation(*, actor, organization: Organization, invitation_id: int,
-                      request=None) -> Invitation:
+def revoke_invitation(*, actor, organization: Organization, invitation_id: int) -> Invitation:
     """Make a pending invitation unusable."""
     invitation = _lock_pending_invitation(organization, invitation_id)
     invitation.status = InvitationStatus.REVOKED
     invitation.decided_at, invitation.decided_by = timezone.now(), actor
     invitation.save()
-    record(action=Action.INVITATION_REVOKED, actor=actor, request=request,
-           organization=organization, target=invitation, details={"email": invitation.email})
+    record(action=Action.INVITATION_REVOKED, actor=actor, organization=organization,
+           target=invitation, details={"email": invitation.email})
     return invitation
 
 
@@ -352,7 +343,7 @@ def _take_invitation(*, actor, invitation_id: int, status: InvitationStatus) -> 
 
 
 @transaction.atomic
-def accept_invitation(*, actor, invitation_id: int, request=None) -> Membership:
+def accept_invitation(*, actor, invitation_id: int) -> Membership:
     """Join the inviting organization with the invited roles; usable once, and only by
     a user who verified the invited address."""
     invitation = _take_invitation(actor=actor, invitation_id=invitation_id,
@@ -361,19 +352,19 @@ def accept_invitation(*, actor, invitation_id: int, request=None) -> Membership:
     workspaces = list(invitation.workspaces.all())
     membership = _join(user=actor, organization=organization, roles=invitation.roles,
                        workspaces=workspaces or None)
-    record(action=Action.INVITATION_ACCEPTED, actor=actor, request=request,
-           organization=organization, target=membership,
+    record(action=Action.INVITATION_ACCEPTED, actor=actor, organization=organization,
+           target=membership,
            details={"email": invitation.email, "roles": invitation.roles})
     return membership
 
 
 @transaction.atomic
-def decline_invitation(*, actor, invitation_id: int, request=None) -> Invitation:
+def decline_invitation(*, actor, invitation_id: int) -> Invitation:
     """Say no to an invitation; the inviter can send a new one."""
     invitation = _take_invitation(actor=actor, invitation_id=invitation_id,
                                   status=InvitationStatus.DECLINED)
-    record(action=Action.INVITATION_DECLINED, actor=actor, request=request,
-           organization=invitation.organization, target=invitation,
+    record(action=Action.INVITATION_DECLINED, actor=actor, organization=invitation.organization,
+           target=invitation,
            details={"email": invitation.email})
     return invitation
 
@@ -393,8 +384,7 @@ def joinable_organizations(user):
 
 
 @transaction.atomic
-def request_to_join(*, actor, organization_id: int, message: str = "",
-                    request=None) -> JoinRequest:
+def request_to_join(*, actor, organization_id: int, message: str = "") -> JoinRequest:
     """Ask to join an organization that claimed the actor's email domain."""
     organization = joinable_organizations(actor).filter(pk=organization_id).first()
     if organization is None:
@@ -407,18 +397,18 @@ def request_to_join(*, actor, organization_id: int, message: str = "",
         return existing
     join_request = JoinRequest.objects.create(organization=organization, user=actor,
                                               message=message.strip()[:500])
-    record(action=Action.JOIN_REQUESTED, actor=actor, request=request,
-           organization=organization, target=join_request)
+    record(action=Action.JOIN_REQUESTED, actor=actor, organization=organization,
+           target=join_request)
     owners = Membership.objects.for_organization(organization).with_role(Role.OWNER)
     _mail("join_requested", [m.user.email for m in owners.select_related("user")], {
         "join_request": join_request, "organization": organization,
-        "url": _absolute(request, reverse("join_requests", args=[organization.slug])),
+        "url": settings.SITE_URL + reverse("join_requests", args=[organization.slug]),
     })
     return join_request
 
 
 @transaction.atomic
-def cancel_join_request(*, actor, join_request_id: int, request=None) -> JoinRequest:
+def cancel_join_request(*, actor, join_request_id: int) -> JoinRequest:
     """Withdraw one's own pending request."""
     join_request = (JoinRequest.objects.select_for_update().pending()
                     .filter(user=actor, pk=join_request_id).first())
@@ -427,7 +417,7 @@ def cancel_join_request(*, actor, join_request_id: int, request=None) -> JoinReq
     join_request.status = JoinRequestStatus.CANCELLED
     join_request.decided_at, join_request.decided_by = timezone.now(), actor
     join_request.save()
-    record(action=Action.JOIN_REQUEST_CANCELLED, actor=actor, request=request,
+    record(action=Action.JOIN_REQUEST_CANCELLED, actor=actor,
            organization=join_request.organization, target=join_request)
     return join_request
 
@@ -443,8 +433,8 @@ def _lock_pending_join_request(organization, join_request_id) -> JoinRequest:
 
 
 @transaction.atomic
-def approve_join_request(*, actor, organization: Organization, join_request_id: int, roles,
-                         request=None) -> Membership:
+def approve_join_request(*, actor, organization: Organization, join_request_id: int,
+                         roles) -> Membership:
     """Let the requester in with the roles an Owner chose."""
     roles = _clean_roles(roles)
     organization = _lock_organization(organization)
@@ -453,19 +443,19 @@ def approve_join_request(*, actor, organization: Organization, join_request_id: 
     join_request.status = JoinRequestStatus.APPROVED
     join_request.decided_at, join_request.decided_by = timezone.now(), actor
     join_request.save()
-    record(action=Action.JOIN_REQUEST_APPROVED, actor=actor, request=request,
-           organization=organization, target=membership,
+    record(action=Action.JOIN_REQUEST_APPROVED, actor=actor, organization=organization,
+           target=membership,
            details={"email": join_request.user.email, "roles": roles})
     _mail("join_decided", [join_request.user.email], {
         "join_request": join_request, "organization": organization, "approved": True,
-        "url": _absolute(request, reverse("access")),
+        "url": settings.SITE_URL + reverse("access"),
     })
     return membership
 
 
 @transaction.atomic
 def decline_join_request(*, actor, organization: Organization, join_request_id: int,
-                         reason: str, request=None) -> JoinRequest:
+                         reason: str) -> JoinRequest:
     """Refuse a request; the reason is shown to the requester."""
     reason = reason.strip()
     if not reason:
@@ -475,12 +465,12 @@ def decline_join_request(*, actor, organization: Organization, join_request_id: 
     join_request.decided_at, join_request.decided_by = timezone.now(), actor
     join_request.reason = reason[:500]
     join_request.save()
-    record(action=Action.JOIN_REQUEST_DECLINED, actor=actor, request=request,
-           organization=organization, target=join_request,
+    record(action=Action.JOIN_REQUEST_DECLINED, actor=actor, organization=organization,
+           target=join_request,
            details={"email": join_request.user.email, "reason": reason})
     _mail("join_decided", [join_request.user.email], {
         "join_request": join_request, "organization": organization, "approved": False,
-        "url": _absolute(request, reverse("access")),
+        "url": settings.SITE_URL + reverse("access"),
     })
     return join_request
 
@@ -496,8 +486,7 @@ def _lock_member(organization: Organization, membership_id: int) -> Membership:
 
 
 @transaction.atomic
-def change_roles(*, actor, organization: Organization, membership_id: int, roles,
-                 request=None) -> Membership:
+def change_roles(*, actor, organization: Organization, membership_id: int, roles) -> Membership:
     """Replace a member's roles; the last Owner keeps the Owner role."""
     roles = _clean_roles(roles)
     organization = _lock_organization(organization)
@@ -507,22 +496,21 @@ def change_roles(*, actor, organization: Organization, membership_id: int, roles
     before = list(membership.roles)
     membership.roles = roles
     membership.save(update_fields=["roles"])
-    record(action=Action.ROLES_CHANGED, actor=actor, request=request,
-           organization=organization, target=membership,
+    record(action=Action.ROLES_CHANGED, actor=actor, organization=organization, target=membership,
            details={"email": membership.user.email, "from": before, "to": roles})
     return membership
 
 
 @transaction.atomic
-def restrict_member(*, actor, organization: Organization, membership_id: int, workspaces,
-                    request=None) -> Membership:
+def restrict_member(*, actor, organization: Organization, membership_id: int,
+                    workspaces) -> Membership:
     """Limit a member to some workspaces (a list) or give back all of them (None)."""
     organization = _lock_organization(organization)
     membership = _lock_member(organization, membership_id)
     _set_workspace_access(membership, None if workspaces is None else list(workspaces))
     membership.save(update_fields=["restricted"])
-    record(action=Action.MEMBER_RESTRICTED, actor=actor, request=request,
-           organization=organization, target=membership,
+    record(action=Action.MEMBER_RESTRICTED, actor=actor, organization=organization,
+           target=membership,
            details={"email": membership.user.email,
                     "workspaces": None if workspaces is None else [w.slug for w in workspaces]})
     return membership
@@ -536,22 +524,20 @@ def _deactivate(membership: Membership) -> None:
 
 
 @transaction.atomic
-def remove_member(*, actor, organization: Organization, membership_id: int,
-                  request=None) -> Membership:
+def remove_member(*, actor, organization: Organization, membership_id: int) -> Membership:
     """Take someone out of the organization; never its last Owner."""
     organization = _lock_organization(organization)
     membership = _lock_member(organization, membership_id)
     if membership.has_role(Role.OWNER):
         _ensure_an_owner_remains(organization, without=membership)
     _deactivate(membership)
-    record(action=Action.MEMBER_REMOVED, actor=actor, request=request,
-           organization=organization, target=membership,
+    record(action=Action.MEMBER_REMOVED, actor=actor, organization=organization, target=membership,
            details={"email": membership.user.email, "roles": membership.roles})
     return membership
 
 
 @transaction.atomic
-def leave_organization(*, actor, organization: Organization, request=None) -> Membership:
+def leave_organization(*, actor, organization: Organization) -> Membership:
     """Leave an organization oneself; the last Owner must hand over first."""
     organization = _lock_organization(organization)
     membership = (Membership.objects.select_for_update().for_organization(organization)
@@ -561,6 +547,5 @@ def leave_organization(*, actor, organization: Organization, request=None) -> Me
     if membership.has_role(Role.OWNER):
         _ensure_an_owner_remains(organization, without=membership)
     _deactivate(membership)
-    record(action=Action.MEMBER_LEFT, actor=actor, request=request,
-           organization=organization, target=membership)
+    record(action=Action.MEMBER_LEFT, actor=actor, organization=organization, target=membership)
     return membership

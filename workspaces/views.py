@@ -69,8 +69,7 @@ def access(request):
 def access_invitation_accept(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
     try:
-        membership = services.accept_invitation(actor=request.user, invitation_id=invitation_id,
-                                                request=request)
+        membership = services.accept_invitation(actor=request.user, invitation_id=invitation_id)
     except ValidationError as error:
         _flash_error(request, error)
         return redirect("access")
@@ -84,7 +83,7 @@ def access_invitation_decline(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
     try:
         invitation = services.decline_invitation(actor=request.user,
-                                                 invitation_id=invitation_id, request=request)
+                                                 invitation_id=invitation_id)
     except ValidationError as error:
         _flash_error(request, error)
     else:
@@ -98,8 +97,7 @@ def access_join_request_create(request):
     form = JoinRequestForm(request.POST,
                            organizations=services.joinable_organizations(request.user))
     join_request = _submit(form, lambda d: services.request_to_join(
-        actor=request.user, organization_id=d["organization"], message=d["message"],
-        request=request))
+        actor=request.user, organization_id=d["organization"], message=d["message"]))
     if join_request is None:
         for error in form.errors.values():
             messages.error(request, " ".join(error))
@@ -111,8 +109,7 @@ def access_join_request_create(request):
 def access_join_request_cancel(request, join_request_id: int):
     get_object_or_404(JoinRequest.objects.by_user(request.user), pk=join_request_id)
     try:
-        services.cancel_join_request(actor=request.user, join_request_id=join_request_id,
-                                     request=request)
+        services.cancel_join_request(actor=request.user, join_request_id=join_request_id)
     except ValidationError as error:
         _flash_error(request, error)
     else:
@@ -133,7 +130,7 @@ def invitation(request, token: str):
         handler = (services.decline_invitation if request.POST.get("decision") == "decline"
                    else services.accept_invitation)
         try:
-            result = handler(actor=user, invitation_id=found.pk, request=request)
+            result = handler(actor=user, invitation_id=found.pk)
         except ValidationError as error:
             problem = error
         else:
@@ -157,7 +154,7 @@ def organization_create(request):
                     help_text="Your company's name as your teammates know it.")
     if request.method == "POST":
         organization = _submit(form, lambda d: services.create_organization(
-            actor=request.user, name=d["name"], request=request))
+            actor=request.user, name=d["name"]))
         if organization:
             messages.success(request, f"{organization} is created and you are its Owner.")
             return redirect("workspace_create", organization.slug)
@@ -184,8 +181,7 @@ def workspace_create(request):
                     help_text="One workspace per integration or app, e.g. “Payouts app”.")
     if request.method == "POST":
         workspace = _submit(form, lambda d: services.create_workspace(
-            actor=request.user, organization=request.organization, name=d["name"],
-            request=request))
+            actor=request.user, organization=request.organization, name=d["name"]))
         if workspace:
             messages.success(request, f"Workspace {workspace} is created.")
             return redirect("workspace_overview", request.organization.slug, workspace.slug)
@@ -214,13 +210,13 @@ def member_detail(request, membership_id: int):
             roles_form = MemberRolesForm(request.POST, prefix="roles")
             done = _submit(roles_form, lambda d: services.change_roles(
                 actor=request.user, organization=request.organization,
-                membership_id=member.pk, roles=d["roles"], request=request))
+                membership_id=member.pk, roles=d["roles"]))
         elif action == "access":
             access_form = MemberAccessForm(request.POST, organization=request.organization,
                                            prefix="access")
             done = _submit(access_form, lambda d: services.restrict_member(
                 actor=request.user, organization=request.organization,
-                membership_id=member.pk, workspaces=access_form.chosen(), request=request))
+                membership_id=member.pk, workspaces=access_form.chosen()))
         else:
             raise Http404("Unknown action")
         if done:
@@ -236,7 +232,7 @@ def member_detail(request, membership_id: int):
 def member_remove(request, membership_id: int):
     try:
         member = services.remove_member(actor=request.user, organization=request.organization,
-                                        membership_id=membership_id, request=request)
+                                        membership_id=membership_id)
     except ValidationError as error:
         _flash_error(request, error)
         return redirect("members", request.organization.slug)
@@ -248,8 +244,7 @@ def member_remove(request, membership_id: int):
 def organization_leave(request):
     if request.method == "POST":
         try:
-            services.leave_organization(actor=request.user, organization=request.organization,
-                                        request=request)
+            services.leave_organization(actor=request.user, organization=request.organization)
         except ValidationError as error:
             _flash_error(request, error)
         else:
@@ -264,7 +259,7 @@ def invitations(request):
     if request.method == "POST":
         result = _submit(form, lambda d: services.invite_member(
             actor=request.user, organization=request.organization, email=d["email"],
-            roles=d["roles"], workspaces=d["workspaces"], request=request))
+            roles=d["roles"], workspaces=d["workspaces"]))
         if result:
             invitation, created = result
             if created:
@@ -287,7 +282,7 @@ def _invitation_action(service, done: str):
     def view(request, invitation_id: int):
         try:
             invitation = service(actor=request.user, organization=request.organization,
-                                 invitation_id=invitation_id, request=request)
+                                 invitation_id=invitation_id)
         except ValidationError as error:
             _flash_error(request, error)
         else:
@@ -323,12 +318,12 @@ def join_request_decide(request, join_request_id: int, decision: str):
         form = ApproveJoinForm(request.POST)
         done = _submit(form, lambda d: services.approve_join_request(
             actor=request.user, organization=request.organization,
-            join_request_id=join_request.pk, roles=d["roles"], request=request))
+            join_request_id=join_request.pk, roles=d["roles"]))
     else:
         form = DeclineJoinForm(request.POST)
         done = _submit(form, lambda d: services.decline_join_request(
             actor=request.user, organization=request.organization,
-            join_request_id=join_request.pk, reason=d["reason"], request=request))
+            join_request_id=join_request.pk, reason=d["reason"]))
     if done:
         verb = "approved" if decision == "approve" else "declined"
         messages.success(request, f"{join_request.user.display_name}'s request was {verb}.")
@@ -345,8 +340,7 @@ def domains(request):
     form = DomainForm(request.POST or None, domains=own)
     if request.method == "POST":
         claimed = _submit(form, lambda d: services.claim_domain(
-            actor=request.user, organization=request.organization, domain=d["domain"],
-            request=request))
+            actor=request.user, organization=request.organization, domain=d["domain"]))
         if claimed:
             messages.success(request, f"{claimed.domain} is now verified for "
                                       f"{request.organization}.")
@@ -365,7 +359,7 @@ def billing(request):
     if request.method == "POST":
         require(request, "billing.manage")
         saved = _submit(form, lambda d: services.update_billing_profile(
-            actor=request.user, organization=request.organization, data=d, request=request))
+            actor=request.user, organization=request.organization, data=d))
         if saved:
             messages.success(request, "Billing profile saved.")
             return redirect("billing", request.organization.slug)

@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
+from audit.context import AuditContext, bound
 from audit.models import Action, AuditEvent
 from audit.services import record
 
@@ -8,16 +9,17 @@ REFUSED = (InternalError, ProgrammingError, IntegrityError)
 
 
 @pytest.mark.django_db
-def test_record_keeps_actor_target_ip_and_user_agent(rf, user):
-    request = rf.get("/", HTTP_USER_AGENT="pytest-agent", REMOTE_ADDR="203.0.113.9")
+def test_record_keeps_actor_target_and_the_bound_audit_context(user):
+    ctx = AuditContext(ip="203.0.113.9", user_agent="pytest-agent", request_id="req-12345678")
 
-    event = record(action=Action.SIGNED_IN, actor=user, request=request, target=user,
-                   details={"k": "v"})
+    with bound(ctx):
+        event = record(action=Action.SIGNED_IN, actor=user, target=user, details={"k": "v"})
 
     event.refresh_from_db()
     assert event.actor == user
     assert (event.target_type, event.target_id) == ("accounts.user", str(user.pk))
-    assert (event.ip_address, event.user_agent) == ("203.0.113.9", "pytest-agent")
+    assert (event.ip_address, event.user_agent, event.request_id) == (
+        "203.0.113.9", "pytest-agent", "req-12345678")
     assert event.details == {"k": "v"}
 
 

@@ -152,7 +152,7 @@ class ReviewStageAdmin(admin.ModelAdmin):
                     services.decide_review_stage(
                         reviewer=request.user, stage_id=stage.pk, approve=approve,
                         version=form.cleaned_data["version"], notes=form.cleaned_data["notes"],
-                        changes=None if approve else form.changes(), request=request)
+                        changes=None if approve else form.changes())
                 except (ValidationError, PermissionDenied) as error:
                     text = " ".join(getattr(error, "messages", [str(error)]))
                     self.message_user(request, text, messages.ERROR)

@@ -62,7 +62,7 @@ def _locked_stage(actor, workspace: Workspace, kind: str) -> ReviewStage:
 
 
 @transaction.atomic
-def start_production_review(*, actor, workspace: Workspace, request=None) -> ProductionReview:
+def start_production_review(*, actor, workspace: Workspace) -> ProductionReview:
     """Create the workspace's review with its four stages; starting twice returns the same."""
     workspace = Workspace.objects.select_for_update().select_related("organization").get(
         pk=workspace.pk)
@@ -76,8 +76,7 @@ def start_production_review(*, actor, workspace: Workspace, request=None) -> Pro
     if created:
         ReviewStage.objects.bulk_create(ReviewStage(review=review, kind=kind)
                                         for kind in StageKind.values)
-        record(action=Action.REVIEW_STARTED, actor=actor, request=request,
-               workspace=workspace, target=review)
+        record(action=Action.REVIEW_STARTED, actor=actor, workspace=workspace, target=review)
     return review
 
 
@@ -96,7 +95,7 @@ def _store_screenshot(stage: ReviewStage, screenshot) -> None:
 
 @transaction.atomic
 def save_stage_answers(*, actor, workspace: Workspace, kind: str, answers: dict,
-                       screenshot=None, request=None) -> ReviewStage:
+                       screenshot=None) -> ReviewStage:
     """Save a stage's draft answers (a field given empty is cleared). Submitted and
     approved stages are locked; after a change request only the named fields may change."""
     stage = _locked_stage(actor, workspace, kind)
@@ -124,13 +123,13 @@ def save_stage_answers(*, actor, workspace: Workspace, kind: str, answers: dict,
     if stage.status == StageStatus.NOT_STARTED:
         stage.status = StageStatus.IN_PROGRESS
     stage.save()
-    record(action=Action.REVIEW_STAGE_UPDATED, actor=actor, request=request,
-           workspace=workspace, target=stage, details={"stage": kind, "fields": changed})
+    record(action=Action.REVIEW_STAGE_UPDATED, actor=actor, workspace=workspace, target=stage,
+           details={"stage": kind, "fields": changed})
     return stage
 
 
 @transaction.atomic
-def submit_stage(*, actor, workspace: Workspace, kind: str, request=None) -> ReviewStage:
+def submit_stage(*, actor, workspace: Workspace, kind: str) -> ReviewStage:
     """Submit a complete stage for review; its answers lock until a reviewer decides."""
     stage = _locked_stage(actor, workspace, kind)
     if stage.is_locked:
@@ -148,8 +147,8 @@ def submit_stage(*, actor, workspace: Workspace, kind: str, request=None) -> Rev
     stage.submitted_by, stage.submitted_at = actor, timezone.now()
     stage.evidence = [check.as_dict() for check in checks]
     stage.save()
-    record(action=Action.REVIEW_STAGE_SUBMITTED, actor=actor, request=request,
-           workspace=workspace, target=stage, details={"stage": kind, "version": stage.version})
+    record(action=Action.REVIEW_STAGE_SUBMITTED, actor=actor, workspace=workspace, target=stage,
+           details={"stage": kind, "version": stage.version})
     return stage
 
 
@@ -186,8 +185,7 @@ def _check_changes(kind: str, approve: bool, changes: dict) -> dict[str, str]:
 
 @transaction.atomic
 def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
-                        notes: str = "", changes: dict | None = None,
-                        request=None) -> ReviewStage:
+                        notes: str = "", changes: dict | None = None) -> ReviewStage:
     """A platform reviewer approves a submitted stage or requests changes (a reason per
     field or item). `version` is the submission the reviewer looked at: deciding a stage
     that was decided or resubmitted since is a conflict. The last approval unlocks
@@ -216,7 +214,7 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
     stage.notes, stage.requested_changes = notes, changes
     stage.save()
     record(action=Action.REVIEW_STAGE_APPROVED if approve else Action.REVIEW_CHANGES_REQUESTED,
-           actor=reviewer, request=request, workspace=workspace, target=stage,
+           actor=reviewer, workspace=workspace, target=stage,
            details={"stage": stage.kind, "version": stage.version, "notes": notes,
                     "changes": changes})
     _mail("review_decided", _emails(workspace, catalog.BY_KIND[stage.kind].owner_roles), {
@@ -226,19 +224,18 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
         "url": _overview_url(workspace)})
     if approve and not ReviewStage.objects.filter(review=review).exclude(
             status=StageStatus.APPROVED).exists():
-        _unlock_production(review, reviewer, now, request)
+        _unlock_production(review, reviewer, now)
     return stage
 
 
-def _unlock_production(review: ProductionReview, reviewer, now, request) -> None:
+def _unlock_production(review: ProductionReview, reviewer, now) -> None:
     workspace = Workspace.objects.select_for_update().get(pk=review.workspace_id)
     if workspace.production_approved_at is not None:
         return
     workspace.production_approved_at = review.approved_at = now
     workspace.save(update_fields=["production_approved_at"])
     review.save(update_fields=["approved_at"])
-    record(action=Action.PRODUCTION_APPROVED, actor=reviewer, request=request,
-           workspace=workspace, target=review)
+    record(action=Action.PRODUCTION_APPROVED, actor=reviewer, workspace=workspace, target=review)
     # Sandbox endpoints: production ones cannot exist before this moment.
     emit(workspace=workspace, environment="sandbox", type="production.approved",
          data={"workspace": workspace.slug, "approved_at": now.isoformat()})

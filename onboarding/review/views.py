@@ -42,8 +42,7 @@ def review_overview(request):
 @workspace_view()
 def review_start(request):
     try:
-        services.start_production_review(actor=request.user, workspace=request.workspace,
-                                         request=request)
+        services.start_production_review(actor=request.user, workspace=request.workspace)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -85,14 +84,12 @@ def review_stage(request, stage: str):
                 if form.is_valid():
                     services.save_stage_answers(
                         actor=request.user, workspace=workspace, kind=stage,
-                        answers=form.answers(), screenshot=form.cleaned_data.get("screenshot"),
-                        request=request)
+                        answers=form.answers(), screenshot=form.cleaned_data.get("screenshot"))
                     messages.success(request, "Saved. Submit the stage when it is complete.")
                     return redirect("review_stage", request.organization.slug, workspace.slug,
                                     stage)
             else:
-                services.submit_stage(actor=request.user, workspace=workspace, kind=stage,
-                                      request=request)
+                services.submit_stage(actor=request.user, workspace=workspace, kind=stage)
                 messages.success(request, f"{spec.title} submitted. A platform reviewer "
                                           "decides; its owners get an email.")
                 return redirect("review_overview", request.organization.slug, workspace.slug)

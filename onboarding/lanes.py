@@ -99,35 +99,41 @@ def _steps(facts: WorkspaceFacts) -> list[tuple[Step, datetime | None]]:
     ]
 
 
-def _holders(facts: WorkspaceFacts, capability: str) -> tuple[str, list[str]]:
-    """Names with their first qualifying role, and the qualifying role labels."""
-    roles = [r.value for r in roles_with(capability)]
-    # Name the narrowest role first: a Developer owns sandbox work before an Owner does.
-    preference = sorted(roles, key=lambda r: r == Role.OWNER)
+def _roles_for(capability: str) -> list[str]:
+    """The roles that grant a capability, the narrowest first: a Developer owns sandbox
+    work before an Owner does."""
+    return sorted((r.value for r in roles_with(capability)), key=lambda r: r == Role.OWNER)
+
+
+def _holders(facts: WorkspaceFacts, roles) -> str:
+    """Up to two people holding one of the roles, the first role's holders first; "" if
+    nobody holds any."""
     ranked = []
     for person in facts.people:
-        held = [r for r in preference if r in person.roles]
+        held = [role for role in roles if role in person.roles]
         if held:
-            ranked.append((preference.index(held[0]),
+            ranked.append((roles.index(held[0]),
                            f"{person.name} ({Role(held[0]).label.lower()})"))
-    names = [name for _, name in sorted(ranked, key=lambda pair: pair[0])]
-    return ", ".join(names[:2]), [Role(r).label for r in preference]
+    return ", ".join(name for _, name in sorted(ranked, key=lambda pair: pair[0])[:2])
+
+
+def _nobody(roles) -> str:
+    return f"a {Role(roles[0]).label.lower()}, and nobody holds that role yet"
 
 
 def _owner(facts, capability, viewer_roles) -> tuple[bool, str]:
     if capability in capabilities_of(viewer_roles):
         return True, "you"
-    names, labels = _holders(facts, capability)
-    if names:
-        return False, names
-    return False, f"a {labels[0].lower()}, and nobody holds that role yet"
+    roles = _roles_for(capability)
+    return False, _holders(facts, roles) or _nobody(roles)
 
 
 def _invite_instead(facts, capability, viewer_roles, step: Step) -> Lane | None:
     """Nobody can take the step: Owners are offered to invite someone, others told who can."""
-    if _holders(facts, capability)[0]:
+    roles = _roles_for(capability)
+    if _holders(facts, roles):
         return None
-    role = _holders(facts, capability)[1][0].lower()
+    role = Role(roles[0]).label.lower()
     if "members.manage" in capabilities_of(viewer_roles):
         return Lane(step.key, step.title, f"{step.title} needs a {role}; nobody holds that "
                     "role yet.", f"Invite a {role}", "invitations", (facts.organization_slug,),
@@ -136,19 +142,6 @@ def _invite_instead(facts, capability, viewer_roles, step: Step) -> Lane | None:
                 "yet. An Owner of the organization can invite one.", "See the organization",
                 "organization_home", (facts.organization_slug,), yours=False,
                 owner=f"an Owner to invite a {role}")
-
-
-def _role_holders(facts: WorkspaceFacts, roles) -> str:
-    """Up to two people holding one of the roles, the first role's holders first."""
-    ranked = []
-    for person in facts.people:
-        held = [role for role in roles if role in person.roles]
-        if held:
-            ranked.append((roles.index(held[0]),
-                           f"{person.name} ({Role(held[0]).label.lower()})"))
-    if ranked:
-        return ", ".join(name for _, name in sorted(ranked, key=lambda pair: pair[0])[:2])
-    return f"a {Role(roles[0]).label.lower()}, and nobody holds that role yet"
 
 
 def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
@@ -161,7 +154,8 @@ def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
     for stage in STAGES:
         status = statuses.get(stage.kind) or "not_started"
         mine = owns(stage.kind, viewer_roles)
-        owner = "you" if mine else _role_holders(facts, stage.owner_roles)
+        owner = "you" if mine else (_holders(facts, stage.owner_roles)
+                                     or _nobody(stage.owner_roles))
         waits_on = ("" if status == "approved" else
                     "a platform reviewer" if status == "submitted" else owner)
         lines.append(StageLine(stage.kind, stage.title, status, STATUS_LABELS[status], owner,

@@ -6,12 +6,10 @@ the first acknowledged delivery from webhooks, and the production review's stage
 statuses from the review itself.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.db.models import OuterRef, Subquery
 
 from keys.models import ApiKey, Environment
+from onboarding.lanes import Person, WorkspaceFacts
 from onboarding.models import ProductionReview, ReviewStage, SandboxRequest, StageKind
 from usage.models import WorkspaceUsage
 from webhooks.selectors import webhook_acknowledged_subquery
@@ -20,37 +18,6 @@ from workspaces.roles import Role
 
 # At most this many people are loaded to name who a step waits on.
 PEOPLE_LIMIT = 60
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    roles: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class WorkspaceFacts:
-    organization_slug: str
-    organization_name: str
-    workspace_slug: str
-    workspace_name: str
-    sandbox_status: str | None = None
-    sandbox_requested_at: datetime | None = None
-    sandbox_decided_at: datetime | None = None
-    sandbox_reason: str = ""
-    sandbox_approved_at: datetime | None = None
-    first_key_at: datetime | None = None
-    first_call_at: datetime | None = None
-    webhook_acknowledged_at: datetime | None = None
-    usage_reviewed_at: datetime | None = None
-    production_approved_at: datetime | None = None
-    review_started_at: datetime | None = None
-    review_stages: tuple[tuple[str, str], ...] = ()  # (kind, status) once started
-    people: tuple[Person, ...] = ()
-
-    @property
-    def sandbox_approved(self) -> bool:
-        return self.sandbox_approved_at is not None or self.sandbox_status == "approved"
 
 
 def load_facts(workspace) -> WorkspaceFacts:

@@ -1,13 +1,13 @@
 """The next lane: from a workspace's facts and the viewer's roles to one next step.
 
-Pure: no database, no request. Every signed-in page shows the result as a banner and
+Pure: no database, no request. The facts it takes are the dataclasses below;
+onboarding/facts.py loads them. Every signed-in page shows the result as a banner and
 the workspace overview shows the whole checklist.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from onboarding.facts import WorkspaceFacts
 from onboarding.review.catalog import STAGES, owns
 from workspaces.roles import Role, capabilities_of, roles_with
 
@@ -16,6 +16,37 @@ ACTIONABLE = ("not_started", "in_progress", "changes_requested")
 STATUS_LABELS = {"not_started": "Not started", "in_progress": "In progress",
                  "submitted": "Submitted", "changes_requested": "Changes requested",
                  "approved": "Approved"}
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WorkspaceFacts:
+    organization_slug: str
+    organization_name: str
+    workspace_slug: str
+    workspace_name: str
+    sandbox_status: str | None = None
+    sandbox_requested_at: datetime | None = None
+    sandbox_decided_at: datetime | None = None
+    sandbox_reason: str = ""
+    sandbox_approved_at: datetime | None = None
+    first_key_at: datetime | None = None
+    first_call_at: datetime | None = None
+    webhook_acknowledged_at: datetime | None = None
+    usage_reviewed_at: datetime | None = None
+    production_approved_at: datetime | None = None
+    review_started_at: datetime | None = None
+    review_stages: tuple[tuple[str, str], ...] = ()  # (kind, status) once started
+    people: tuple[Person, ...] = ()
+
+    @property
+    def sandbox_approved(self) -> bool:
+        return self.sandbox_approved_at is not None or self.sandbox_status == "approved"
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from accounts.access import AccessKey, access_state
-from onboarding.facts import WorkspaceFacts, load_facts
-from onboarding.lanes import Lane, next_lane
+from onboarding.facts import load_facts
+from onboarding.lanes import Lane, WorkspaceFacts, next_lane
 from workspaces.models import Membership, Workspace
 from workspaces.selectors import access_facts_for
 

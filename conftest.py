@@ -1,7 +1,10 @@
 """Fixtures shared by every app's tests. Tests use real PostgreSQL and real Redis."""
 
+from unittest import mock
+
 import pytest
 from django.core.cache import cache
+from django.db.backends.postgresql.operations import DatabaseOperations
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from portal.celery import app as celery_app
@@ -21,6 +24,28 @@ def _portal_test_settings(settings):
     settings.KEY_CACHE = False
     yield
     cache.clear()  # this xdist worker's own Redis database (see settings)
+
+
+AUDIT_TRUNCATE_TRIGGER = "audit_event_no_truncate"  # audit/migrations/0008
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_lifts_the_audit_truncate_trigger():
+    # Transactional tests end with Django's flush, a TRUNCATE of every table, which the
+    # audit table refuses. The test role owns the table, so the flush lifts that one
+    # trigger around its own statements; test_append_only proves the trigger still bites.
+    flush = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        sql = flush(self, style, tables, **kwargs)
+        if not sql or "audit_auditevent" not in tables:
+            return sql
+        table = self.quote_name("audit_auditevent")
+        return [f"ALTER TABLE {table} DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER};", *sql,
+                f"ALTER TABLE {table} ENABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER};"]
+
+    with mock.patch.object(DatabaseOperations, "sql_flush", sql_flush):
+        yield
 
 
 @pytest.fixture

@@ -43,3 +43,16 @@ def test_database_refuses_to_delete_an_audit_event_even_with_raw_sql(user):
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
 
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_database_refuses_to_truncate_the_audit_table(user):
+    event = record(action=Action.SIGNED_IN, actor=user)
+
+    with pytest.raises(REFUSED, match="append-only: TRUNCATE refused"), \
+            transaction.atomic(), connection.cursor() as cursor:
+        # Check the deferred foreign keys of the insert now: TRUNCATE refuses pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE audit_auditevent CASCADE")
+
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

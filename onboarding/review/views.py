@@ -106,7 +106,7 @@ def review_stage(request, stage: str):
         (c.label for c in checks if c.key == key), key), reason)
         for key, reason in (current.requested_changes.items() if current else [])]
     return render_scoped(request, "onboarding/review/stage.html", {
-        "spec": spec, "stage": current, "form": form, "mine": mine,
+        "spec": spec, "review_stage": current, "form": form, "mine": mine,
         "editable": editable is None or bool(editable), "checks": checks,
         "problems": problems, "requested": requested,
         "owner_roles": ", ".join(r.label for r in spec.owner_roles),

@@ -1,8 +1,11 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
 from onboarding import services
+from portal.context_processors import STAGES
 from workspaces.roles import Role
 from workspaces.tests.test_tenancy import our_patterns
 
@@ -19,7 +22,7 @@ def scoped(workspace, owner):
 
 def signed_in_pages(scoped):
     for name, kwargs in our_patterns():
-        if name.startswith(("docs:", "sandbox:", "gateway_", "admin:")) or \
+        if name.startswith(("docs:", "sandbox:", "gateway_", "admin:", "metrics")) or \
                 not kwargs <= scoped.keys():
             continue
         if name == "review_screenshot":  # an image, not a page
@@ -44,10 +47,19 @@ def test_every_signed_in_page_shows_the_stage_and_the_next_lane(client, owner, s
             f"{name}: {response.status_code}"
         text = response.content.decode()
         assert 'data-testid="lane-banner"' in text, name
-        assert 'class="stage-band' in text, name
+        band = re.search(r'class="stage-band stage-band--(\w*)".*?'
+                         r'<strong class="stage-band__label">([^<]*)</strong>', text, re.S)
+        assert band, name
+        stage = STAGES.get(band[1])
+        assert stage is not None and band[2] == stage.label, f"{name}: {band.groups()}"
+        assert f'<body class="stage-{stage.key}">' in text, name
+        title = " ".join(re.search(r"<title>(.*?)</title>", text, re.S)[1].split())
+        assert re.fullmatch(rf"\S.* · {stage.label} · Developer portal", title), \
+            f"{name}: {title!r}"
         seen.append(name)
 
-    assert {"access", "workspace_overview", "members", "billing", "account_email"} <= set(seen)
+    assert {"access", "workspace_overview", "members", "billing", "account_email",
+            "review_stage"} <= set(seen)
 
 
 @pytest.mark.django_db

@@ -40,5 +40,10 @@ check-deploy: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m portal.devservices with -- $(PY) -m bench
 
+# Two gunicorn servers, two Celery workers and a beat on one PostgreSQL and Redis
+# (bench/prod_like.py): revocation, usage and webhook delivery across processes.
+prod-like: $(VENV)/.installed
+	$(PY) -m portal.devservices with -- $(PY) -m bench prod_like
+
 clean-data:
 	rm -rf .data

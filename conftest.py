@@ -26,7 +26,7 @@ def _portal_test_settings(settings):
     cache.clear()  # this xdist worker's own Redis database (see settings)
 
 
-AUDIT_TRUNCATE_TRIGGER = "audit_event_no_truncate"  # audit/migrations/0008
+AUDIT_TRUNCATE_TRIGGER = "audit_event_no_truncate"  # audit/migrations/0009_refuse_truncate.py
 
 
 @pytest.fixture(scope="session", autouse=True)

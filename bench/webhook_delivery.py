@@ -30,6 +30,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
@@ -110,17 +111,20 @@ class Worker:
 
     def start(self) -> "Worker":
         env = {**os.environ, "WEBHOOKS_ALLOW_LOOPBACK": "1", "CELERY_TASK_ALWAYS_EAGER": "0",
-               "PYTHONUNBUFFERED": "1", **self.env}
-        # The worker queues follow-up tasks (dispatch queues deliver) on its default queue:
-        # that must be ours too, or another worker on this Redis would take them.
-        argv = ["worker", "-P", "solo", "-Q", self.queue, "-n",
+               "PYTHONUNBUFFERED": "1", "CELERY_QUEUE_PREFIX": self.queue,
+               # The cache this process uses: it marks a pump task as queued (webhooks/tasks).
+               "CACHE_REDIS_URL": settings.CACHES["default"]["LOCATION"], **self.env}
+        # Every queue gets our prefix (portal/celery.py), so the follow-up tasks the worker
+        # queues are ours too, and no other worker on this Redis takes them.
+        from portal.celery import QUEUES
+
+        argv = ["worker", "-P", "solo", "-Q", ",".join(self.queue + q for q in QUEUES), "-n",
                 f"bench-{uuid.uuid4().hex[:8]}@%h",
                 f"--loglevel={os.environ.get('BENCH_WORKER_LOGLEVEL', 'WARNING')}",
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        code = ("import sys; from portal.celery import app; "
-                "app.conf.task_default_queue = sys.argv[1]; app.worker_main(sys.argv[2:])")
+        code = "import sys; from portal.celery import app; app.worker_main(sys.argv[1:])"
         with self.log.open("ab") as log:  # the child keeps its own copy of the descriptor
-            self.proc = subprocess.Popen([sys.executable, "-c", code, self.queue, *argv],
+            self.proc = subprocess.Popen([sys.executable, "-c", code, *argv],
                                          cwd=ROOT, env=env, stdout=log,
                                          stderr=subprocess.STDOUT)
         return self
@@ -146,15 +150,16 @@ class Worker:
 
 @contextmanager
 def celery_queue(queue: str):
-    """Route this process's tasks to `queue` through the broker (not eagerly)."""
+    """Route this process's tasks through the broker (not eagerly) to queues prefixed
+    with `queue`."""
     from portal.celery import app
 
-    saved = app.conf.task_always_eager, app.conf.task_default_queue
-    app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    saved = app.conf.task_always_eager, app.conf.get("queue_prefix", "")
+    app.conf.task_always_eager, app.conf.queue_prefix = False, queue
     try:
         yield app
     finally:
-        app.conf.task_always_eager, app.conf.task_default_queue = saved
+        app.conf.task_always_eager, app.conf.queue_prefix = saved
 
 
 # --- Data -----------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def _deliver_all(hook, expected: int, redis: Redis, queue: str, deadline: float)
     while hook.distinct() < expected:
         if time.monotonic() > end:
             return False
-        if redis.queue_length(queue) == 0 and time.monotonic() - last_sweep > 3:
+        if redis.queue_length(queue + "webhooks") == 0 and time.monotonic() - last_sweep > 3:
             enqueue(sweep)
             last_sweep = time.monotonic()
         time.sleep(0.1)

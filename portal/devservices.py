@@ -1,7 +1,7 @@
 """Project-local PostgreSQL and Redis for `make run` and `make test`.
 
 Usage:
-    python -m portal.devservices run            # services, migrate, seed, web + celery
+    python -m portal.devservices run            # services, migrate, seed, web + workers + beat
     python -m portal.devservices with -- CMD... # services, then CMD; exits with its code
 
 `DATABASE_URL` / `REDIS_URL` from the environment win. Otherwise PostgreSQL runs from
@@ -29,6 +29,9 @@ REDIS_PORT = 6390
 DB_NAME = "portal"
 WEB_ADDR = "127.0.0.1:8000"
 STOP_TIMEOUT = 8.0
+# (name, queues, processes): each webhooks process keeps many POSTs in flight itself.
+WORKERS = (("mail", "mail,default", "1"), ("webhooks", "webhooks", "2"),
+           ("usage", "usage", "1"))
 PY = sys.executable
 Proc = subprocess.Popen[bytes]
 
@@ -220,8 +223,12 @@ def run(data_dir: Path = DATA_DIR, redis_port: int = REDIS_PORT) -> int:
         celery_level = env.get("CELERY_LOG_LEVEL", "warning")
         commands = {
             "web": manage("runserver", WEB_ADDR),
-            "worker": [PY, "-m", "celery", "-A", "portal", "worker", "-l", celery_level,
-                       "--concurrency", "2"],
+            # One worker per kind of work (queues in portal/celery.py): a receiver that
+            # stalls webhooks or a long rollup never delays a sign-in email.
+            **{f"worker-{name}": [PY, "-m", "celery", "-A", "portal", "worker",
+                                  "-l", celery_level, "-Q", queues, "-n", f"{name}@%h",
+                                  "--concurrency", concurrency]
+               for name, queues, concurrency in WORKERS},
             "beat": [PY, "-m", "celery", "-A", "portal", "beat", "-l", celery_level,
                      "--schedule", str(data_dir / "celerybeat-schedule")],
         }

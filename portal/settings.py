@@ -150,6 +150,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues and routing are in portal/celery.py; a prefix gives a test or benchmark worker
+# queues of its own on a shared Redis.
+CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")
+CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_QUEUE_PREFIX}default"
+# Every task is stopped eventually; tasks that need another bound set their own.
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
 # Publishing from a request gives up quickly when the broker is down: the outbox sweep
 # re-sends webhook work and mail falls back to sending inline (accounts/mail.py).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0,
@@ -166,7 +173,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE: dict = {
     # Re-enqueues due webhook deliveries and undispatched events: a broker or worker
     # outage delays deliveries but loses none.
-    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 15.0},
+    # `expires` drops sweeps queued while the webhooks worker was busy or down.
+    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 15.0,
+                       "options": {"expires": 15.0}},
     # Usage rollups: a new call shows on the usage page within ~10 s. Runs are
     # idempotent; `expires` drops runs queued during an outage instead of piling them up.
     "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,
@@ -263,6 +272,15 @@ if not WEBHOOK_SECRET_KEYS:
     WEBHOOK_SECRET_KEYS = ["EUcOW4YEK8us9fe9OoHSoMzMzwLR3ylqftkr4ybooyw="]  # development only
 # Development only: lets endpoints on this machine (127.0.0.1) receive webhooks.
 WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
+# One attempt (resolve, connect, TLS, send, status line, headers, 2 KB excerpt) ends
+# within this many seconds in all.
+WEBHOOK_ATTEMPT_DEADLINE = float(os.environ.get("WEBHOOK_ATTEMPT_DEADLINE", "15"))
+# Attempts one endpoint may have in flight across all workers; the rest wait in the
+# database, holding no worker.
+WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT",
+                                                        "8"))
+# POSTs one webhooks worker process keeps in flight at once.
+WEBHOOK_WORKER_THREADS = int(os.environ.get("WEBHOOK_WORKER_THREADS", "32"))
 
 # --- Email ------------------------------------------------------------------
 # Django and allauth hand mail to a backend that queues a Celery task after commit;

@@ -144,6 +144,9 @@ class Delivery(models.Model):
                               default=DeliveryStatus.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while an attempt is in flight: counts against the endpoint's in-flight cap,
+    # and an expired lease means the attempt's worker stopped without an outcome.
+    leased_until = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -162,6 +165,9 @@ class Delivery(models.Model):
             models.Index(fields=["endpoint", "-created_at"]),
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"),
                          name="webhook_delivery_due"),
+            models.Index(fields=["endpoint", "leased_until"],
+                         condition=Q(status="pending", leased_until__isnull=False),
+                         name="webhook_delivery_in_flight"),
         ]
 
     def __str__(self) -> str:
@@ -177,6 +183,9 @@ class Attempt(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=500, blank=True)
+    # What was sent besides the event's body: webhook-id, timestamp, signatures (never
+    # the secret), user agent.
+    request_headers = models.JSONField(default=dict, blank=True)
     response_excerpt = models.TextField(blank=True)
 
     class Meta:

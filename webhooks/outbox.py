@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from webhooks import catalog
 from webhooks.models import Endpoint, Event
-from webhooks.tasks import dispatch, enqueue
+from webhooks.tasks import dispatch, enqueue_pump
 
 
 def emit(*, workspace, environment: str, type: str, data: dict,
@@ -19,5 +19,5 @@ def emit(*, workspace, environment: str, type: str, data: dict,
         raise ValueError(f"{type!r} is not in the webhook event catalogue")
     event = Event.objects.create(workspace=workspace, environment=environment, type=type,
                                  data=data, endpoint=endpoint, created_at=timezone.now())
-    transaction.on_commit(lambda: enqueue(dispatch, event.pk))
+    transaction.on_commit(lambda: enqueue_pump(dispatch, event.pk))
     return event

@@ -20,7 +20,7 @@ from webhooks.models import (
     Event,
 )
 from webhooks.outbox import emit
-from webhooks.tasks import deliver, enqueue
+from webhooks.tasks import deliver, enqueue_pump
 from webhooks.urlguard import UnsafeURL, check_url
 from workspaces.models import Workspace
 
@@ -63,9 +63,8 @@ def _lock(workspace: Workspace, environment: str, public_id: str) -> Endpoint:
     return endpoint
 
 
-def _deliver_on_commit(delivery_ids) -> None:
-    ids = list(delivery_ids)
-    transaction.on_commit(lambda: [enqueue(deliver, pk) for pk in ids])
+def _deliver_on_commit() -> None:
+    transaction.on_commit(lambda: enqueue_pump(deliver))
 
 
 @transaction.atomic
@@ -127,8 +126,7 @@ def set_endpoint_enabled(*, actor, workspace: Workspace, environment: str, publi
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     **({} if enabled else {"reason": endpoint.disabled_reason})})
     if enabled:
-        _deliver_on_commit(Delivery.objects.for_endpoint(endpoint)
-                           .due(timezone.now()).values_list("pk", flat=True)[:500])
+        _deliver_on_commit()
     return endpoint
 
 
@@ -189,7 +187,7 @@ def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: 
     record(action=Action.WEBHOOK_DELIVERY_RETRIED, actor=actor, workspace=workspace,
            target=endpoint,
            details={"endpoint_id": endpoint.public_id, "event_id": delivery.event.public_id})
-    _deliver_on_commit([delivery.pk])
+    _deliver_on_commit()
     return delivery
 
 
@@ -218,5 +216,5 @@ def replay_since(*, actor, workspace: Workspace, environment: str, public_id: st
     record(action=Action.WEBHOOK_REPLAYED, actor=actor, workspace=workspace,
            target=endpoint, details={"endpoint_id": endpoint.public_id,
                                      "since": since.isoformat(), "events": len(deliveries)})
-    _deliver_on_commit(d.pk for d in deliveries)
+    _deliver_on_commit()
     return len(deliveries)

@@ -10,20 +10,20 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from portal.celery import app as celery_app
+from portal.celery import queue_names
 
 
 @pytest.fixture
 def real_worker():
-    # A queue of our own, so no other worker on this Redis takes our tasks.
-    queue = f"test-{uuid.uuid4().hex}"
+    # Queues of our own, so no other worker on this Redis takes our tasks.
     celery_app.conf.task_always_eager = False
-    celery_app.conf.task_default_queue = queue
+    celery_app.conf.queue_prefix = f"test-{uuid.uuid4().hex}-"
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False,
-                          shutdown_timeout=10, queues=[queue]) as worker:
+                          shutdown_timeout=10, queues=queue_names()) as worker:
             yield worker
     finally:
-        celery_app.conf.task_default_queue = "celery"
+        celery_app.conf.queue_prefix = ""
         celery_app.conf.task_always_eager = True
 
 

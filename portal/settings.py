@@ -276,11 +276,16 @@ WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
 # within this many seconds in all.
 WEBHOOK_ATTEMPT_DEADLINE = float(os.environ.get("WEBHOOK_ATTEMPT_DEADLINE", "15"))
 # Attempts one endpoint may have in flight across all workers; the rest wait in the
-# database, holding no worker.
+# database, holding no worker. An endpoint that is new, failing, or whose latest
+# success took longer than WEBHOOK_QUICK_ANSWER_MS gets the slow cap.
+WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT = int(
+    os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT", "4"))
 WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT",
-                                                        "8"))
-# POSTs one webhooks worker process keeps in flight at once.
-WEBHOOK_WORKER_THREADS = int(os.environ.get("WEBHOOK_WORKER_THREADS", "32"))
+                                                        "50"))
+WEBHOOK_QUICK_ANSWER_MS = int(os.environ.get("WEBHOOK_QUICK_ANSWER_MS", "1000"))
+# POSTs one webhooks worker process keeps in flight at once: more than one endpoint's
+# cap, so no single endpoint can take every thread.
+WEBHOOK_WORKER_THREADS = int(os.environ.get("WEBHOOK_WORKER_THREADS", "100"))
 
 # --- Email ------------------------------------------------------------------
 # Django and allauth hand mail to a backend that queues a Celery task after commit;

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from prometheus_client import Counter
 
@@ -128,14 +129,18 @@ class Claim:
     endpoint_id: int
     number: int
     claimed_at: datetime
+    leased_until: datetime
     url: str
     headers: dict[str, str]
     body: bytes
 
 
-def max_in_flight() -> int:
-    """How many attempts one endpoint may have in flight, across all workers."""
-    return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
+def max_in_flight(endpoint: Endpoint) -> int:
+    """How many attempts an endpoint may have in flight, across all workers: a few while
+    it is new, slow or failing; more once its latest attempt succeeded quickly."""
+    if endpoint.answers_quickly:
+        return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
+    return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT)
 
 
 def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = None
@@ -143,42 +148,50 @@ def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = Non
     """Lease the next attempt of up to `limit` due deliveries (of `delivery_ids` only, if
     given), oldest first, never more per endpoint than its in-flight cap allows and
     never beyond the retry schedule. Runs in the caller's transaction."""
+    if limit <= 0:
+        return []
     due = Delivery.objects.due(now)
     if delivery_ids is not None:
         due = due.filter(pk__in=list(delivery_ids))
-    candidates = list(due.order_by("next_attempt_at", "pk")
-                      .values_list("pk", "endpoint_id")[:limit * 4])
-    if not candidates or limit <= 0:
+    # Endpoints are locked before any delivery, in id order, as every writer of endpoints
+    # does: one claimer at a time counts an endpoint's attempts in flight.
+    in_flight = (Delivery.objects.filter(endpoint=OuterRef("pk"), status=DeliveryStatus.PENDING,
+                                         leased_until__gt=now)
+                 .values("endpoint").annotate(n=Count("pk")).values("n"))
+    endpoints = {e.pk: e for e in Endpoint.objects.select_for_update(of=("self",)).enabled()
+                 .filter(pk__in=due.values("endpoint_id"))
+                 .annotate(busy=Coalesce(Subquery(in_flight), 0)).order_by("pk")}
+    room = {pk: max_in_flight(e) - e.busy for pk, e in endpoints.items()
+            if e.busy < max_in_flight(e)}
+    if not room:
         return []
-    # Locked in id order, before any delivery, as every writer of endpoints does: the cap
-    # is counted by one claimer at a time per endpoint.
-    endpoints = {e.pk: e for e in Endpoint.objects.select_for_update().enabled()
-                 .filter(pk__in={ep for _, ep in candidates}).order_by("pk")}
-    busy = dict(Delivery.objects.filter(endpoint_id__in=endpoints, status=DeliveryStatus.PENDING,
-                                        leased_until__gt=now)
-                .values("endpoint_id").annotate(n=Count("pk")).values_list("endpoint_id", "n"))
-    room = {pk: max_in_flight() - busy.get(pk, 0) for pk in endpoints}
-    chosen = []
-    for pk, endpoint_id in candidates:
-        if room.get(endpoint_id, 0) > 0 and len(chosen) < limit:
-            chosen.append(pk)
-            room[endpoint_id] -= 1
-    deliveries = list(Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                      .select_related("event")
-                      .filter(pk__in=chosen, status=DeliveryStatus.PENDING,
-                              next_attempt_at__lte=now).order_by("pk"))
-    lost, claims, secrets = [], [], {}
-    for delivery in deliveries:
-        if delivery.leased_until is not None:
+    # Only endpoints with room are read, so a backlog of one cannot hide the others.
+    rows = (due.filter(endpoint_id__in=room).select_related("event")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_attempt_at", "pk")[:limit + sum(room.values())])
+    deliveries = []
+    for delivery in rows:
+        if room[delivery.endpoint_id] > 0 and len(deliveries) < limit:
+            room[delivery.endpoint_id] -= 1
+            deliveries.append(delivery)
+    lost = [Attempt(delivery=d, number=d.attempt_count, attempted_at=d.leased_until - lease(),
+                    error=LOST)
             # The lease ran out: the worker holding it stopped before settling.
-            lost.append(Attempt(delivery=delivery, number=delivery.attempt_count,
-                                attempted_at=delivery.leased_until - lease(), error=LOST))
-        if delivery.attempt_count >= retry.MAX_ATTEMPTS:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.EXHAUSTED, None
-            delivery.leased_until = None
-            continue
-        delivery.attempt_count += 1
-        delivery.leased_until = delivery.next_attempt_at = now + lease()
+            for d in deliveries if d.leased_until is not None and d.attempt_count]
+    if lost:
+        Attempt.objects.bulk_create(lost, ignore_conflicts=True)
+    spent = [d.pk for d in deliveries if d.attempt_count >= retry.MAX_ATTEMPTS]
+    if spent:
+        Delivery.objects.filter(pk__in=spent).update(
+            status=DeliveryStatus.EXHAUSTED, next_attempt_at=None, leased_until=None)
+    deliveries = [d for d in deliveries if d.attempt_count < retry.MAX_ATTEMPTS]
+    if not deliveries:
+        return []
+    until = now + lease()
+    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
+        attempt_count=F("attempt_count") + 1, leased_until=until, next_attempt_at=until)
+    claims, secrets = [], {}
+    for delivery in deliveries:
         endpoint = endpoints[delivery.endpoint_id]
         if endpoint.pk not in secrets:
             secrets[endpoint.pk] = live_secrets(endpoint, now)
@@ -186,11 +199,8 @@ def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = Non
         body = body_of(event)
         headers = signing.headers(secrets[endpoint.pk], event.public_id,
                                   int(now.timestamp()), body)
-        claims.append(Claim(delivery.pk, endpoint.pk, delivery.attempt_count, now,
+        claims.append(Claim(delivery.pk, endpoint.pk, delivery.attempt_count + 1, now, until,
                             endpoint.url, {**headers, "user-agent": USER_AGENT}, body))
-    Attempt.objects.bulk_create(lost, ignore_conflicts=True)
-    Delivery.objects.bulk_update(deliveries, ["status", "attempt_count", "next_attempt_at",
-                                              "leased_until"])
     return claims
 
 
@@ -208,56 +218,78 @@ def _next_attempt(number: int, outcome: Outcome, now: datetime) -> datetime | No
 
 def settle(results: list[tuple[Claim, Outcome]]) -> list[Attempt]:
     """Write each attempt (once per number) and schedule what comes next; returns the
-    attempts written. Runs in the caller's transaction.
+    attempts written by claims still current. Runs in the caller's transaction.
 
     This is the one place every attempt's outcome passes through: attempts are
     counted here, by outcome, for /metrics."""
     if not results:
         return []
-    endpoints = {e.pk: e for e in Endpoint.objects.select_for_update(of=("self",))
-                 .select_related("workspace__organization")
-                 .filter(pk__in={c.endpoint_id for c, _ in results}).order_by("pk")}
-    deliveries = {d.pk: d for d in Delivery.objects.select_for_update()
+    deliveries = {d.pk: d for d in Delivery.objects.select_for_update(of=("self",))
+                  .select_related("endpoint")
                   .filter(pk__in={c.delivery_id for c, _ in results}).order_by("pk")}
-    written = set(Attempt.objects.filter(delivery_id__in=deliveries)
-                  .values_list("delivery_id", "number"))
-    attempts, changed, touched = [], {}, set()
+    current, late = [], []
     for claimed, outcome in sorted(results, key=lambda r: r[0].claimed_at):
         delivery = deliveries.get(claimed.delivery_id)
-        if delivery is None or (claimed.delivery_id, claimed.number) in written:
-            continue  # deleted meanwhile, or a duplicate of this very attempt wrote it
-        written.add((claimed.delivery_id, claimed.number))
+        if delivery is None:
+            continue  # deleted meanwhile, with its endpoint
+        # Current: this claim still holds the lease. Otherwise it was settled already (a
+        # duplicate), or its lease ran out and a later claim recorded it as lost.
+        holds = (delivery.status == DeliveryStatus.PENDING and
+                 delivery.attempt_count == claimed.number and
+                 delivery.leased_until == claimed.leased_until)
+        (current if holds else late).append((claimed, outcome, delivery))
+        if holds:
+            delivery.leased_until = None  # a duplicate in this same batch is late
+    attempts = [Attempt(delivery=d, number=c.number, attempted_at=c.claimed_at,
+                        status_code=o.status_code, latency_ms=o.latency_ms,
+                        error=o.error[:500], response_excerpt=o.excerpt,
+                        request_headers=dict(c.headers))
+                for c, o, d in current + late]
+    Attempt.objects.bulk_create(attempts, ignore_conflicts=True)
+    _schedule(current)
+    for _, outcome, _ in current:
         ATTEMPTS.labels("succeeded" if outcome.succeeded else
                         "no_response" if outcome.status_code is None else "failed").inc()
+    return attempts[:len(current)]
+
+
+def _schedule(current: list[tuple[Claim, Outcome, Delivery]]) -> None:
+    """Each delivery's next state, written in as few statements as states; and its
+    endpoint's health, locking only endpoints whose health changes."""
+    groups: dict[tuple, list[int]] = {}
+    for claimed, outcome, delivery in current:
         now = claimed.claimed_at
-        attempts.append(Attempt(
-            delivery=delivery, number=claimed.number, attempted_at=now,
-            status_code=outcome.status_code, latency_ms=outcome.latency_ms,
-            error=outcome.error[:500], response_excerpt=outcome.excerpt,
-            request_headers=dict(claimed.headers)))
-        if delivery.attempt_count != claimed.number or delivery.status != DeliveryStatus.PENDING:
-            continue  # a later claim owns the schedule now
-        endpoint = endpoints[delivery.endpoint_id]
-        delivery.last_attempt_at, delivery.leased_until = now, None
         if outcome.succeeded:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, None
-            notices.after_success(endpoint, now)
+            state = (DeliveryStatus.SUCCEEDED, None)
+        elif outcome.status_code == 410:
+            state = (DeliveryStatus.STOPPED, None)
         else:
-            notices.after_failure(endpoint, outcome, now)
-            delivery.next_attempt_at = _next_attempt(claimed.number, outcome, now)
-            if outcome.status_code == 410:
-                delivery.status, delivery.next_attempt_at = DeliveryStatus.STOPPED, None
-            elif delivery.next_attempt_at is None:
-                delivery.status = DeliveryStatus.EXHAUSTED
-        changed[delivery.pk] = delivery
-        touched.add(endpoint.pk)
-    Attempt.objects.bulk_create(attempts)
-    Delivery.objects.bulk_update(list(changed.values()), ["status", "next_attempt_at",
-                                                          "last_attempt_at", "leased_until"])
-    Endpoint.objects.bulk_update([endpoints[pk] for pk in sorted(touched)],
-                                 ["enabled", "disabled_at", "disabled_reason", "failing_since",
-                                  "disable_warned_at", "first_acknowledged_at"])
-    return attempts
+            after = _next_attempt(claimed.number, outcome, now)
+            state = (DeliveryStatus.PENDING, after) if after else (DeliveryStatus.EXHAUSTED, None)
+        groups.setdefault((*state, now), []).append(delivery.pk)
+    for (status, next_attempt_at, now), pks in groups.items():
+        Delivery.objects.filter(pk__in=pks).update(
+            status=status, next_attempt_at=next_attempt_at, last_attempt_at=now,
+            leased_until=None)
+    changing = {d.endpoint_id for c, o, d in current
+                if not notices.unchanged_by(d.endpoint, o)}
+    if not changing:
+        return
+    endpoints = {e.pk: e for e in Endpoint.objects.select_for_update(of=("self",))
+                 .select_related("workspace__organization")
+                 .filter(pk__in=changing).order_by("pk")}
+    for claimed, outcome, delivery in current:
+        endpoint = endpoints.get(delivery.endpoint_id)
+        if endpoint is None:
+            continue
+        if outcome.succeeded:
+            notices.after_success(endpoint, outcome, claimed.claimed_at)
+        else:
+            notices.after_failure(endpoint, outcome, claimed.claimed_at)
+    for endpoint in endpoints.values():
+        endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason",
+                                     "failing_since", "disable_warned_at",
+                                     "first_acknowledged_at", "answers_quickly", "updated_at"])
 
 
 def attempt(delivery_id: int, *, now: datetime | None = None) -> Attempt | None:

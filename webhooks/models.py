@@ -55,6 +55,9 @@ class Endpoint(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     disable_warned_at = models.DateTimeField(null=True, blank=True)
     first_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # True while its latest attempt succeeded quickly: only then may it have many
+    # attempts in flight (settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT).
+    answers_quickly = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

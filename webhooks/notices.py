@@ -44,6 +44,7 @@ def _disable(endpoint: Endpoint, reason: str, now: datetime) -> None:
 
 def after_failure(endpoint: Endpoint, outcome: Outcome, now: datetime) -> None:
     """Start or continue the endpoint's run of failures; warn, then disable, by the rule."""
+    endpoint.answers_quickly = False
     if endpoint.failing_since is None:
         endpoint.failing_since = now
     if outcome.status_code == 410:
@@ -60,7 +61,19 @@ def after_failure(endpoint: Endpoint, outcome: Outcome, now: datetime) -> None:
               f"it on {when:%d %b %Y %H:%M} UTC.")
 
 
-def after_success(endpoint: Endpoint, now: datetime) -> None:
+def quick(outcome: Outcome) -> bool:
+    """A success within settings.WEBHOOK_QUICK_ANSWER_MS."""
+    return outcome.succeeded and outcome.latency_ms <= settings.WEBHOOK_QUICK_ANSWER_MS
+
+
+def after_success(endpoint: Endpoint, outcome: Outcome, now: datetime) -> None:
     """A success ends the run of failures and any warning."""
+    endpoint.answers_quickly = quick(outcome)
     endpoint.failing_since = endpoint.disable_warned_at = None
     endpoint.first_acknowledged_at = endpoint.first_acknowledged_at or now
+
+
+def unchanged_by(endpoint: Endpoint, outcome: Outcome) -> bool:
+    """True when this outcome leaves the endpoint's health as it is (the usual success)."""
+    return quick(outcome) and endpoint.answers_quickly and endpoint.failing_since is None \
+        and endpoint.disable_warned_at is None and endpoint.first_acknowledged_at is not None

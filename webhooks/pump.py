@@ -19,7 +19,7 @@ from webhooks.client import Outcome, post
 # How long a turn waits for a POST to finish before looking for new work anyway.
 POLL = 0.1
 # Once one POST finished, how long to wait for its siblings, so they settle together.
-GATHER = 0.003
+GATHER = 0.05
 PUMP_SECONDS = 40.0
 
 

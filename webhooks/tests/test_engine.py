@@ -101,7 +101,7 @@ def test_an_attempt_lost_with_its_worker_is_recorded_when_its_lease_runs_out(san
 @pytest.mark.django_db
 def test_one_endpoint_holds_at_most_its_in_flight_cap_across_claimers(sandbox, owner,
                                                                        settings):
-    settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = 3
+    settings.WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT = 3
     slow = add_endpoint(sandbox, owner, "http://127.0.0.1:9/slow", event_types=["key.revoked"])
     other = add_endpoint(sandbox, owner, "http://127.0.0.1:9/other",
                          event_types=["key.created"])

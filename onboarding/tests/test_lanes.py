@@ -81,23 +81,27 @@ def test_a_step_of_someone_else_names_who_it_waits_on():
                              "Sam Owner (owner).")
 
 
-def test_owner_is_offered_to_invite_when_nobody_holds_the_role():
+def test_a_step_names_the_owner_when_only_an_owner_holds_its_role():
     given = facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                   usage_reviewed_at=T, people=(Person("Sam", (Role.OWNER, Role.DEVELOPER)),))
 
     lane = next_lane(given, [Role.DEVELOPER])
+
     assert (lane.key, lane.owner) == ("production_review", "Sam (owner)")
 
+
+@pytest.mark.parametrize("roles", [[Role.BILLING_CONTACT],
+                                   [Role.SECURITY_OWNER, Role.BILLING_CONTACT]])
+def test_a_member_who_cannot_invite_is_sent_to_the_organization_when_nobody_holds_the_role(
+        roles):
     nobody = facts(**APPROVED, people=())
-    assert next_lane(nobody, [Role.BILLING_CONTACT]).url_name == "organization_home"
-    assert next_lane(nobody, [Role.BILLING_CONTACT]).button == "See the organization"
 
+    lane = next_lane(nobody, roles)
 
-def test_owner_without_sandbox_capability_holders_gets_an_invite_button():
-    nobody = facts(**APPROVED, people=())
-
-    lane = next_lane(nobody, [Role.SECURITY_OWNER, Role.BILLING_CONTACT])
-    assert lane.button == "See the organization"
+    assert (lane.button, lane.url_name) == ("See the organization", "organization_home")
+    assert lane.sentence == ("Issue your first sandbox key needs a technical lead; nobody "
+                             "holds that role yet. An Owner of the organization can invite one.")
+    assert (lane.yours, lane.owner) == (False, "an Owner to invite a technical lead")
 
 
 def test_checklist_marks_done_current_waiting_and_upcoming():

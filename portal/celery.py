@@ -10,6 +10,8 @@ import os
 
 from celery import Celery
 
+import portal.logs  # noqa: F401  (puts the request-id filter and LOG_FORMAT on Celery's logs)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 QUEUES = ("mail", "webhooks", "usage", "default")

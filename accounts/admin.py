@@ -4,6 +4,21 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from accounts.models import User
 
 
+class ReadOnlyAdminMixin:
+    """Rows the platform writes through its services (with their audit events): staff
+    read them in the admin and change nothing there. Lives in the lowest app so that
+    every app's admin can use it."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]

@@ -1,30 +1,20 @@
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdminMixin
 from usage.models import DailyUsage, WorkspaceUsage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+@admin.register(WorkspaceUsage)
+class WorkspaceUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Usage is written by the platform only; reviewers read it."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(WorkspaceUsage)
-class WorkspaceUsageAdmin(ReadOnlyAdmin):
     list_display = ["workspace", "first_call_at", "usage_reviewed_at", "usage_reviewed_by"]
     list_select_related = ["workspace", "usage_reviewed_by"]
     search_fields = ["workspace__name", "workspace__organization__name"]
 
 
 @admin.register(DailyUsage)
-class DailyUsageAdmin(ReadOnlyAdmin):
+class DailyUsageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["period_start", "workspace", "environment", "api_key", "method", "endpoint",
                     "status_class", "count", "error_count"]
     list_filter = ["environment", "status_class"]

@@ -7,9 +7,10 @@ was rolled back.
 
 import logging
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, send_mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.template.loader import render_to_string
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,14 @@ class CeleryEmailBackend(BaseEmailBackend):
             payload = serialize(message)
             transaction.on_commit(lambda payload=payload: enqueue(payload))
         return len(email_messages)
+
+
+def send_templated(template: str, to: list[str], context: dict) -> None:
+    """Render `{template}_subject.txt` and `{template}.txt` now and send them to `to`
+    once the current transaction commits (through EMAIL_BACKEND, the Celery backend
+    above); nothing is sent to an empty `to`."""
+    if not to:
+        return
+    # One line: a newline in a subject is refused as header injection.
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    send_mail(subject, render_to_string(f"{template}.txt", context), None, list(to))

@@ -3,22 +3,16 @@
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
 from onboarding.models import SandboxRequest, SandboxStatus
 from webhooks.outbox import emit
 from workspaces.models import Membership, Workspace
-
-
-def _mail(template: str, to: list[str], context: dict) -> None:
-    subject = render_to_string(f"onboarding/email/{template}_subject.txt", context).strip()
-    send_mail(subject, render_to_string(f"onboarding/email/{template}.txt", context), None, to)
 
 
 def _policy_approves(actor, workspace: Workspace) -> bool:
@@ -109,7 +103,7 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
     _emit_decision(sandbox_request)
     url = settings.SITE_URL + reverse("workspace_overview",
                                       args=[workspace.organization.slug, workspace.slug])
-    _mail("sandbox_decided", [sandbox_request.requested_by.email], {
+    send_templated("onboarding/email/sandbox_decided", [sandbox_request.requested_by.email], {
         "sandbox_request": sandbox_request, "workspace": workspace, "approved": approve,
         "url": url,
     })

@@ -13,13 +13,12 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
 from workspaces.domains import domain_of, is_claimable
@@ -61,12 +60,6 @@ def _unique_slug(name: str, taken) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
-
-
-def _mail(template: str, to: list[str], context: dict) -> None:
-    subject = render_to_string(f"workspaces/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"workspaces/email/{template}.txt", context)
-    send_mail(subject, body, None, to)
 
 
 def _verified_emails(user) -> set[str]:
@@ -218,7 +211,7 @@ def update_billing_profile(*, actor, organization: Organization, data: dict) -> 
 
 def _send_invitation(invitation: Invitation, token: str) -> None:
     url = settings.SITE_URL + reverse("invitation", args=[token])
-    _mail("invitation", [invitation.email], {
+    send_templated("workspaces/email/invitation", [invitation.email], {
         "invitation": invitation, "url": url, "inviter": invitation.invited_by,
         "roles": ", ".join(invitation.role_labels), "expires_at": invitation.expires_at,
     })
@@ -400,7 +393,8 @@ def request_to_join(*, actor, organization_id: int, message: str = "") -> JoinRe
     record(action=Action.JOIN_REQUESTED, actor=actor, organization=organization,
            target=join_request)
     owners = Membership.objects.for_organization(organization).with_role(Role.OWNER)
-    _mail("join_requested", [m.user.email for m in owners.select_related("user")], {
+    to = [m.user.email for m in owners.select_related("user")]
+    send_templated("workspaces/email/join_requested", to, {
         "join_request": join_request, "organization": organization,
         "url": settings.SITE_URL + reverse("join_requests", args=[organization.slug]),
     })
@@ -446,7 +440,7 @@ def approve_join_request(*, actor, organization: Organization, join_request_id: 
     record(action=Action.JOIN_REQUEST_APPROVED, actor=actor, organization=organization,
            target=membership,
            details={"email": join_request.user.email, "roles": roles})
-    _mail("join_decided", [join_request.user.email], {
+    send_templated("workspaces/email/join_decided", [join_request.user.email], {
         "join_request": join_request, "organization": organization, "approved": True,
         "url": settings.SITE_URL + reverse("access"),
     })
@@ -468,7 +462,7 @@ def decline_join_request(*, actor, organization: Organization, join_request_id: 
     record(action=Action.JOIN_REQUEST_DECLINED, actor=actor, organization=organization,
            target=join_request,
            details={"email": join_request.user.email, "reason": reason})
-    _mail("join_decided", [join_request.user.email], {
+    send_templated("workspaces/email/join_decided", [join_request.user.email], {
         "join_request": join_request, "organization": organization, "approved": False,
         "url": settings.SITE_URL + reverse("access"),
     })

@@ -3,7 +3,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 
-from accounts.mail import serialize
+from accounts.mail import send_templated, serialize
 from accounts.tasks import send_email
 
 
@@ -36,5 +36,31 @@ def test_mail_of_a_rolled_back_transaction_is_never_sent():
     with pytest.raises(RuntimeError), transaction.atomic():
         send_mail("Hello", "Body", None, ["a@example.com"])
         raise RuntimeError("boom")
+
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_templated_mail_is_rendered_and_sent_after_commit():
+    context = {"organization": "Acme\nInc", "approved": False,
+               "join_request": {"reason": "We only take staff."},
+               "url": "https://portal.example/access/"}
+
+    with transaction.atomic():
+        send_templated("workspaces/email/join_decided", ["a@example.com"], context)
+        assert mail.outbox == []
+
+    sent = mail.outbox[0]
+    # A newline from the context is folded: a subject is one line.
+    assert sent.subject == "Your request to join Acme Inc was declined"
+    assert "Reason: We only take staff." in sent.body
+    assert "https://portal.example/access/" in sent.body
+    assert sent.to == ["a@example.com"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_templated_mail_to_nobody_is_not_sent():
+    with transaction.atomic():
+        send_templated("workspaces/email/join_decided", [], {"organization": "Acme"})
 
     assert mail.outbox == []

@@ -5,12 +5,11 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
 from onboarding.models import ProductionReview, ReviewStage, StageDecision, StageKind, StageStatus
@@ -20,13 +19,6 @@ from onboarding.services import ReviewConflict
 from webhooks.outbox import emit
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
-
-
-def _mail(template: str, to: list[str], context: dict) -> None:
-    if not to:
-        return
-    subject = render_to_string(f"onboarding/email/{template}_subject.txt", context).strip()
-    send_mail(subject, render_to_string(f"onboarding/email/{template}.txt", context), None, to)
 
 
 def _overview_url(workspace: Workspace) -> str:
@@ -217,7 +209,8 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
            actor=reviewer, workspace=workspace, target=stage,
            details={"stage": stage.kind, "version": stage.version, "notes": notes,
                     "changes": changes})
-    _mail("review_decided", _emails(workspace, catalog.BY_KIND[stage.kind].owner_roles), {
+    owners = _emails(workspace, catalog.BY_KIND[stage.kind].owner_roles)
+    send_templated("onboarding/email/review_decided", owners, {
         "stage": stage, "workspace": workspace, "approved": approve,
         "changes": [(catalog.FIELD_LABELS.get(key, key), reason)
                     for key, reason in changes.items()],
@@ -239,5 +232,6 @@ def _unlock_production(review: ProductionReview, reviewer, now) -> None:
     # Sandbox endpoints: production ones cannot exist before this moment.
     emit(workspace=workspace, environment="sandbox", type="production.approved",
          data={"workspace": workspace.slug, "approved_at": now.isoformat()})
-    _mail("production_approved", _emails(workspace, (Role.OWNER, Role.TECHNICAL_LEAD)), {
+    leads = _emails(workspace, (Role.OWNER, Role.TECHNICAL_LEAD))
+    send_templated("onboarding/email/production_approved", leads, {
         "workspace": review.workspace, "url": _overview_url(review.workspace)})

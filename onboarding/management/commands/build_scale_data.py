@@ -213,7 +213,7 @@ def _audit_rows(plan: _Plan) -> Iterator[tuple]:
         o = plan.org_of_member(m)
         yield (plan.now - timedelta(seconds=(e * 31) % (90 * 86400)), plan.users[m],
                ACTIONS[e % len(ACTIONS)], plan.orgs[o], None, "membership", str(e),
-               "scale-data", "{}")
+               "scale-data", "", "{}")
 
 
 def _webhook_rows(plan: _Plan, step) -> str:
@@ -293,7 +293,7 @@ def build(factor: float, *, log=lambda message: None, now: datetime | None = Non
     step("calls", lambda: usage_services.copy_calls(_call_rows(plan, keys, main_keys)))
     step("audit events", lambda: _copy(AuditEvent, (
         "occurred_at", "actor_id", "action", "organization_id", "workspace_id",
-        "target_type", "target_id", "user_agent", "details"), _audit_rows(plan)))
+        "target_type", "target_id", "user_agent", "request_id", "details"), _audit_rows(plan)))
     endpoint_public_id = _webhook_rows(plan, step)
     began = timezone.now()
     hours = usage_services.roll_up_usage()

@@ -19,6 +19,10 @@ class Action(models.TextChoices):
     MFA_RESET = "account.mfa_reset", "Generated new recovery codes"
     ORGANIZATION_CREATED = "organization.created", "Created the organization"
     DOMAIN_CLAIMED = "organization.domain_claimed", "Claimed an email domain"
+    DOMAIN_VERIFIED = "organization.domain_verified", "Verified an email domain by DNS"
+    DOMAIN_UNVERIFIED = ("organization.domain_unverified",
+                         "Lost a domain's verification: its DNS record is gone")
+    DOMAIN_RELEASED = "organization.domain_released", "Released an email domain"
     BILLING_PROFILE_UPDATED = "organization.billing_updated", "Updated the billing profile"
     WORKSPACE_CREATED = "workspace.created", "Created a workspace"
     MEMBER_INVITED = "member.invited", "Invited a member"

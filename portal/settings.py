@@ -181,6 +181,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,
                       "options": {"expires": 5.0}},
     "usage-purge-raw": {"task": "usage.tasks.purge_raw_calls", "schedule": 24 * 60 * 60.0},
+    # Verified domains whose TXT record disappeared go back to pending.
+    "domains-recheck": {"task": "workspaces.tasks.recheck_domains", "schedule": 60 * 60.0,
+                        "options": {"expires": 30 * 60.0}},
 }
 
 # --- Accounts ---------------------------------------------------------------
@@ -239,6 +242,12 @@ ANONYMOUS_USER_NAME = None
 # Approve sandbox requests at once when the requester's email is verified and they
 # belong to the organization; otherwise they wait for a platform reviewer.
 SANDBOX_AUTO_APPROVE = env_bool("SANDBOX_AUTO_APPROVE", True)
+
+# --- Domain verification ----------------------------------------------------
+# A claimed domain is verified by a TXT record; empty nameservers mean the system's.
+DOMAIN_DNS_NAMESERVERS = env_list("DOMAIN_DNS_NAMESERVERS", "")
+DOMAIN_DNS_PORT = int(os.environ.get("DOMAIN_DNS_PORT", "53"))
+DOMAIN_DNS_TIMEOUT = float(os.environ.get("DOMAIN_DNS_TIMEOUT", "3"))
 
 # --- Keys and the gateway ---------------------------------------------------
 # The pepper keys API-key hashes: without it a leaked table verifies nothing.

@@ -67,12 +67,9 @@ class MemberAccessForm(forms.Form):
 
 
 class DomainForm(forms.Form):
-    domain = forms.ChoiceField(label="Domain",
-                               help_text="The domain of one of your verified addresses.")
-
-    def __init__(self, *args, domains, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["domain"].choices = [(d, d) for d in domains]
+    domain = forms.CharField(label="Domain", max_length=253,
+                             help_text="Your company's email domain, such as example.com. "
+                                       "You prove it by adding a DNS TXT record.")
 
 
 class JoinRequestForm(forms.Form):

@@ -43,18 +43,59 @@ class Organization(models.Model):
         return self.name
 
 
-class VerifiedDomain(models.Model):
-    """An email domain an Owner proved by their own verified address."""
+class DomainStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    VERIFIED = "verified", "Verified"
+
+
+class DomainClaimQuerySet(models.QuerySet):
+    def verified(self) -> "DomainClaimQuerySet":
+        """Claims proved by their TXT record at the last check."""
+        return self.filter(status=DomainStatus.VERIFIED)
+
+    def for_organization(self, organization) -> "DomainClaimQuerySet":
+        """Claims of one organization."""
+        return self.filter(organization=organization)
+
+
+class DomainClaim(models.Model):
+    """An organization's claim on an email domain, proved by a TXT record with its token.
+
+    Pending claims of several organizations may coexist; only one can be verified.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
-                                     related_name="domains")
-    domain = models.CharField(max_length=253, unique=True)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
-    verified_at = models.DateTimeField(auto_now_add=True)
+                                     related_name="domain_claims")
+    domain = models.CharField(max_length=253)
+    status = models.CharField(max_length=16, choices=DomainStatus.choices,
+                              default=DomainStatus.PENDING)
+    token = models.CharField(max_length=64, unique=True)
+    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    # Set when a verified domain's record was no longer found; cleared on verification.
+    lost_at = models.DateTimeField(null=True, blank=True)
+    check_error = models.CharField(max_length=200, blank=True)
+
+    objects = DomainClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "domain"],
+                                    name="domain_claim_once_per_org"),
+            models.UniqueConstraint(fields=["domain"], condition=Q(status="verified"),
+                                    name="domain_verified_once"),
+        ]
 
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == DomainStatus.VERIFIED
 
 
 class WorkspaceQuerySet(models.QuerySet):

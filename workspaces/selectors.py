@@ -48,8 +48,9 @@ def access_facts(user) -> AccessFacts:
                      .select_related("organization")
                      .prefetch_related(Prefetch("organization__memberships", queryset=owners,
                                                 to_attr="owners")))
-    joinable = joinable_organizations(user).order_by("name") if verified and not memberships \
-        else []
+    # Also for people who made their own organization: their company's may exist too.
+    joinable = (joinable_organizations(user, verified_emails=verified).order_by("name")
+                if verified else [])
     return AccessFacts(
         email=user.email,
         email_verified=email_verified,

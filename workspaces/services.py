@@ -13,7 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -21,17 +21,17 @@ from django.utils.text import slugify
 from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
-from workspaces.domains import domain_of, is_claimable
+from workspaces.domains import domain_of
 from workspaces.models import (
     ACCESS_WORKSPACE,
     BillingProfile,
+    DomainStatus,
     Invitation,
     InvitationStatus,
     JoinRequest,
     JoinRequestStatus,
     Membership,
     Organization,
-    VerifiedDomain,
     Workspace,
     WorkspaceUserObjectPermission,
 )
@@ -168,27 +168,6 @@ def create_workspace(*, actor, organization: Organization, name: str) -> Workspa
     record(action=Action.WORKSPACE_CREATED, actor=actor, workspace=workspace, target=workspace,
            details={"name": name})
     return workspace
-
-
-@transaction.atomic
-def claim_domain(*, actor, organization: Organization, domain: str) -> VerifiedDomain:
-    """Claim the domain of one of the actor's own verified addresses."""
-    domain = domain.strip().lower().rstrip(".")
-    if domain not in {domain_of(e) for e in _verified_emails(actor)}:
-        raise ValidationError({"domain": "You can claim only the domain of one of your own "
-                                         "verified email addresses."})
-    if not is_claimable(domain):
-        raise ValidationError({"domain": f"{domain} is a public email provider; anyone can "
-                                         "have an address there."})
-    try:
-        with transaction.atomic():
-            claimed = VerifiedDomain.objects.create(organization=organization, domain=domain,
-                                                    verified_by=actor)
-    except IntegrityError:
-        raise ValidationError({"domain": f"{domain} is already claimed."}) from None
-    record(action=Action.DOMAIN_CLAIMED, actor=actor, organization=organization, target=claimed,
-           details={"domain": domain})
-    return claimed
 
 
 @transaction.atomic
@@ -364,15 +343,17 @@ def decline_invitation(*, actor, invitation_id: int) -> Invitation:
 
 # --- join requests -------------------------------------------------------------
 
-def joinable_organizations(user):
-    """Organizations that claimed the domain of one of the user's verified addresses
-    and that the user does not belong to."""
-    domains = {domain_of(e) for e in _verified_emails(user)}
+def joinable_organizations(user, *, verified_emails=None):
+    """Organizations that verified the domain of one of the user's verified addresses
+    and that the user does not belong to (verified_emails: when the caller has them)."""
+    emails = _verified_emails(user) if verified_emails is None else verified_emails
+    domains = {domain_of(e) for e in emails}
     # A subquery, not exclude(memberships__user=..., memberships__is_active=...): across a
     # multi-valued relation exclude() need not match both on the same membership, which
     # shut out anyone with a past (inactive) membership.
     member_of = Membership.objects.active().filter(user=user).values("organization")
-    return (Organization.objects.filter(domains__domain__in=domains)
+    return (Organization.objects.filter(domain_claims__domain__in=domains,
+                                        domain_claims__status=DomainStatus.VERIFIED)
             .exclude(pk__in=member_of).distinct())
 
 

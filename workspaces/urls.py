@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from workspaces import views
+from workspaces import domain_views, views
 
 organization_patterns = [
     path("", views.organization_home, name="organization_home"),
@@ -19,7 +19,10 @@ organization_patterns = [
          {"decision": "approve"}, name="join_request_approve"),
     path("join-requests/<int:join_request_id>/decline/", views.join_request_decide,
          {"decision": "decline"}, name="join_request_decline"),
-    path("domains/", views.domains, name="domains"),
+    path("domains/", domain_views.domains, name="domains"),
+    path("domains/<int:claim_id>/check/", domain_views.domain_check, name="domain_check"),
+    path("domains/<int:claim_id>/release/", domain_views.domain_release,
+         name="domain_release"),
     path("billing/", views.billing, name="billing"),
 ]
 

@@ -11,12 +11,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import access_state
 from workspaces import services
-from workspaces.domains import domain_of
 from workspaces.forms import (
     ApproveJoinForm,
     BillingProfileForm,
     DeclineJoinForm,
-    DomainForm,
     InviteForm,
     JoinRequestForm,
     MemberAccessForm,
@@ -28,7 +26,6 @@ from workspaces.models import (
     Invitation,
     JoinRequest,
     Membership,
-    VerifiedDomain,
     Workspace,
 )
 from workspaces.receivers import SESSION_KEY
@@ -331,24 +328,6 @@ def join_request_decide(request, join_request_id: int, decision: str):
     return render_scoped(request, "workspaces/join_request_decide.html", {
         "join_request": join_request, "form": form, "decision": decision,
     }, status=400)
-
-
-@org_view("members.manage")
-def domains(request):
-    own = sorted({domain_of(e.email) for e in request.user.emailaddress_set.filter(
-        verified=True)})
-    form = DomainForm(request.POST or None, domains=own)
-    if request.method == "POST":
-        claimed = _submit(form, lambda d: services.claim_domain(
-            actor=request.user, organization=request.organization, domain=d["domain"]))
-        if claimed:
-            messages.success(request, f"{claimed.domain} is now verified for "
-                                      f"{request.organization}.")
-            return redirect("domains", request.organization.slug)
-    return render_scoped(request, "workspaces/domains.html", {
-        "form": form, "claimed": VerifiedDomain.objects.filter(
-            organization=request.organization).select_related("verified_by"),
-    }, status=400 if form.errors else 200)
 
 
 @org_view("billing.read")

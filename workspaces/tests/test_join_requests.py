@@ -10,7 +10,6 @@ from workspaces.models import (
     JoinRequest,
     JoinRequestStatus,
     Membership,
-    VerifiedDomain,
     Workspace,
 )
 from workspaces.roles import Role
@@ -33,8 +32,8 @@ def acme(dana, organization_factory, membership_factory):
 
 
 @pytest.fixture
-def acme_claimed(acme, dana):
-    services.claim_domain(actor=dana, organization=acme, domain="acme.test")
+def acme_claimed(acme, dana, verify_domain):
+    verify_domain(actor=dana, organization=acme, domain="acme.test")
     return acme
 
 
@@ -60,86 +59,6 @@ def _error_on(field, call) -> list[str]:
     with pytest.raises(ValidationError) as raised:
         call()
     return raised.value.message_dict[field]
-
-
-# --- claiming a domain ------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_an_owner_claims_the_domain_of_her_own_verified_address(dana, acme):
-    claimed = services.claim_domain(actor=dana, organization=acme, domain=" ACME.test. ")
-
-    assert claimed.domain == "acme.test"
-    assert claimed.organization == acme
-    assert claimed.verified_by == dana
-    [event] = AuditEvent.objects.filter(action=Action.DOMAIN_CLAIMED)
-    assert (event.actor, event.organization, event.details) == (
-        dana, acme, {"domain": "acme.test"})
-
-
-@pytest.mark.django_db
-def test_a_domain_of_someone_elses_address_cannot_be_claimed(dana, acme):
-    errors = _error_on("domain", lambda: services.claim_domain(
-        actor=dana, organization=acme, domain="globex.test"))
-
-    assert errors == ["You can claim only the domain of one of your own verified email "
-                      "addresses."]
-    assert not VerifiedDomain.objects.exists()
-
-
-@pytest.mark.django_db
-def test_the_domain_of_an_unverified_address_cannot_be_claimed(dana, acme):
-    EmailAddress.objects.create(user=dana, email="dana@globex.test", verified=False)
-
-    errors = _error_on("domain", lambda: services.claim_domain(
-        actor=dana, organization=acme, domain="globex.test"))
-
-    assert "your own verified email" in errors[0]
-    assert not VerifiedDomain.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("domain", ["gmail.com", "outlook.com", "proton.me"])
-def test_a_consumer_mail_domain_cannot_be_claimed(
-    domain, user_factory, organization_factory, membership_factory
-):
-    owner = user_factory(email=f"founder@{domain}")
-    organization = organization_factory(created_by=owner)
-    membership_factory(user=owner, organization=organization, roles=[Role.OWNER])
-
-    errors = _error_on("domain", lambda: services.claim_domain(
-        actor=owner, organization=organization, domain=domain))
-
-    assert errors == [f"{domain} is a public email provider; anyone can have an address there."]
-    assert not VerifiedDomain.objects.exists()
-
-
-@pytest.mark.django_db
-def test_a_domain_claimed_by_another_organization_is_refused(
-    acme_claimed, user_factory, organization_factory, membership_factory
-):
-    rival = user_factory(email="rival@acme.test")
-    globex = organization_factory(created_by=rival)
-    membership_factory(user=rival, organization=globex, roles=[Role.OWNER])
-
-    errors = _error_on("domain", lambda: services.claim_domain(
-        actor=rival, organization=globex, domain="acme.test"))
-
-    assert errors == ["acme.test is already claimed."]
-    assert VerifiedDomain.objects.get(domain="acme.test").organization == acme_claimed
-    assert AuditEvent.objects.filter(action=Action.DOMAIN_CLAIMED).count() == 1
-
-
-@pytest.mark.django_db
-def test_the_domains_page_claims_only_an_offered_domain(client, dana, acme):
-    client.force_login(dana)
-
-    forged = client.post(reverse("domains", args=[acme.slug]), {"domain": "globex.test"})
-    claimed = client.post(reverse("domains", args=[acme.slug]), {"domain": "acme.test"})
-
-    assert forged.status_code == 400
-    assert claimed.status_code == 302
-    assert list(VerifiedDomain.objects.values_list("domain", flat=True)) == ["acme.test"]
 
 
 # --- asking to join ----------------------------------------------------------------------

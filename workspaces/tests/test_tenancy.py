@@ -82,12 +82,16 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
                                        screenshot=screenshot())
     asker = user_factory(email="asker@a.test")
     join_request = JoinRequest.objects.create(organization=organization, user=asker)
+    from workspaces.domain_claims import claim_domain
+
+    claim = claim_domain(actor=owner, organization=organization, domain="a-corp.test")
     return {
         "org_slug": organization.slug,
         "ws_slug": workspace.slug,
         "membership_id": member.pk,
         "invitation_id": invitation.pk,
         "join_request_id": join_request.pk,
+        "claim_id": claim.pk,
         "fmt": "csv",
         "environment": "sandbox",
         "public_id": key.public_id,

@@ -208,6 +208,7 @@ def ready(addr: str) -> bool:
 def run(data_dir: Path = DATA_DIR, redis_port: int = REDIS_PORT) -> int:
     """Resolve services, migrate, seed, then run web, worker and beat until stopped."""
     env, redis_server = resolve_services(dict(os.environ), data_dir, redis_port)
+    env.setdefault("EMAIL_DELIVERY_BACKEND", "portal.devmail.ReadableConsoleBackend")
     stop = threading.Event()
     children: dict[str, Proc] = {}
     try:
@@ -221,15 +222,18 @@ def run(data_dir: Path = DATA_DIR, redis_port: int = REDIS_PORT) -> int:
         # so the URL, the sign-ins and each email stand out; the console mail backend
         # prints mail whatever the level.
         celery_level = env.get("CELERY_LOG_LEVEL", "warning")
+        celery = [PY, "-m", "celery", "-A", "portal",
+                  *(["--quiet"] if celery_level == "warning" else [])]  # no banners
+        data_dir.mkdir(parents=True, exist_ok=True)  # beat's schedule lives there
         commands = {
             "web": manage("runserver", WEB_ADDR),
             # One worker per kind of work (queues in portal/celery.py): a receiver that
             # stalls webhooks or a long rollup never delays a sign-in email.
-            **{f"worker-{name}": [PY, "-m", "celery", "-A", "portal", "worker",
+            **{f"worker-{name}": [*celery, "worker",
                                   "-l", celery_level, "-Q", queues, "-n", f"{name}@%h",
                                   "--concurrency", concurrency]
                for name, queues, concurrency in WORKERS},
-            "beat": [PY, "-m", "celery", "-A", "portal", "beat", "-l", celery_level,
+            "beat": [*celery, "beat", "-l", celery_level,
                      "--schedule", str(data_dir / "celerybeat-schedule")],
         }
         for name, cmd in commands.items():  # each in its own group, for runserver's reloader

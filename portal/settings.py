@@ -378,5 +378,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "console",
                              "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own console handler would print its lines a second time, without the id.
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+                "django.db.backends": {"level": "WARNING"}},
 }

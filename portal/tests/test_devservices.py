@@ -89,3 +89,31 @@ def test_with_reuses_a_running_redis_and_leaves_it_running(tmp_path, free_port, 
     finally:
         devservices.stop_groups([server])
     assert server.returncode is not None
+
+
+def test_make_run_announces_the_portal_only_once_readyz_says_ready(free_port):
+    import http.server
+    import threading
+
+    answers = {"/readyz": 503}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(answers.get(self.path, 404))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    addr = f"127.0.0.1:{free_port}"
+    assert not devservices.ready(addr)  # nothing listens yet
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert not devservices.ready(addr)  # up, but the database is not ready
+        answers["/readyz"] = 200
+        assert devservices.ready(addr)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -5,11 +6,13 @@ from django.views.decorators.http import require_safe
 from docs.pages import all_pages, find_page
 
 
+@login_not_required
 @require_safe
 def index(request):
     return render(request, "docs/index.html", {"pages": all_pages()})
 
 
+@login_not_required
 @require_safe
 def page(request, slug: str):
     pages = all_pages()

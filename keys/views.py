@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
@@ -99,6 +100,7 @@ def key_rotate(request, environment: str, public_id: str):
                  status=400 if form.errors else 200)
 
 
+@login_not_required
 @service_token_required
 def gateway_verify(request):
     """POST /api/v1/keys/verify {"key", "environment"?, "scope"?} for the API gateway."""

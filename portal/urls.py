@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -36,7 +37,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("", RedirectView.as_view(pattern_name="docs:index", permanent=False)),
+    path("", login_not_required(RedirectView.as_view(pattern_name="docs:index",
+                                                     permanent=False))),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("docs/", include("docs.urls")),

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from functools import lru_cache, wraps
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -44,6 +45,7 @@ def api(endpoint: str, scope: str | None = None):
     Request-Id, and record the call in usage whatever its outcome."""
 
     def decorator(view):
+        @login_not_required  # the Bearer key authenticates, not a session
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):

@@ -1,5 +1,6 @@
 import json
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -68,6 +69,7 @@ def _invalid(error: InvalidBatch):
         error_count=len(error.errors))
 
 
+@login_not_required
 @service_token_required
 def ingest_usage(request):
     """The gateway reports calls: stored whole or not at all; repeats are counted, not stored."""

@@ -2,7 +2,7 @@
 
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -114,6 +114,7 @@ def access_join_request_cancel(request, join_request_id: int):
     return redirect("access")
 
 
+@login_not_required
 def invitation(request, token: str):
     """The emailed link. Anyone holding it sees whom it invites; only the invited,
     verified address can take it."""

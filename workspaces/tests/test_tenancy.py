@@ -163,3 +163,50 @@ def test_every_pattern_of_our_apps_is_either_scoped_or_listed_as_unscoped():
     names = {name for name, _ in our_patterns()}
 
     assert set(UNSCOPED) <= names, f"stale entries: {set(UNSCOPED) - names}"
+
+
+# Patterns an anonymous visitor may open, each with the reason; every other pattern
+# sends them to sign in (LoginRequiredMiddleware, @login_not_required on these views).
+PUBLIC = {
+    "invitation": "the emailed link says whom it invites before anyone signs in",
+    "gateway_verify": "the API gateway's service token authenticates",
+    "gateway_usage": "the API gateway's service token authenticates",
+    "sandbox:ping": "the sandbox key authenticates",
+    "sandbox:accounts": "the sandbox key authenticates",
+    "sandbox:transactions": "the sandbox key authenticates",
+    "docs:index": "public documentation",
+    "docs:page": "public documentation",
+    "healthz": "a probe",
+    "readyz": "a probe",
+    "metrics": "the scraper's token authenticates",
+}
+
+
+@pytest.mark.django_db
+def test_every_other_url_sends_an_anonymous_visitor_to_sign_in(client, victim):
+    # given the URL arguments of organization A's objects, and a few public ones
+    arguments = {**victim, "token": "not-a-token", "slug": "quickstart", "pk": 1,
+                 "object_id": "1"}
+    # The admin's pages send to the admin's sign-in, which is allauth's (portal/urls.py).
+    sign_in = (reverse("account_login") + "?next=", reverse("admin:login") + "?next=")
+    redirected, public = [], []
+
+    for name, kwargs in our_patterns():
+        assert kwargs <= arguments.keys(), f"teach this test the URL arguments of {name}"
+        url = reverse(name, kwargs={k: arguments[k] for k in kwargs})
+
+        # when an anonymous visitor opens it
+        response = client.get(url)
+
+        # then only the public ones answer; the others send them to sign in and back
+        location = response.get("Location", "")
+        to_sign_in = response.status_code == 302 and location.startswith(sign_in)
+        if name in PUBLIC:
+            assert not to_sign_in, f"{name} is public but asks to sign in"
+            public.append(name)
+        else:
+            assert to_sign_in, f"{name} answered {response.status_code} {location}"
+            redirected.append(name)
+
+    assert sorted(public) == sorted(PUBLIC)
+    assert {"access", "organization_home", "key_list", "usage"} <= set(redirected)

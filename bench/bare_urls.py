@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from keys.gateway import machine_json
 from portal.urls import urlpatterns as portal_urlpatterns
+from workspaces.scoping import render_scoped, workspace_view
 
 
 @csrf_exempt
@@ -31,7 +32,15 @@ def one_query(request):
     return machine_json({"valid": True})
 
 
+@workspace_view()
+def bare_page(request):
+    """A signed-in workspace page with nothing on it: resolved like every workspace page,
+    base.html with the same context processors (stage band, next lane, switcher)."""
+    return render_scoped(request, "bench/bare_page.html", {})
+
+
 urlpatterns = [
+    path("bench/o/<slug:org_slug>/w/<slug:ws_slug>/bare-page", bare_page, name="bench_bare_page"),
     path("bench/bare", bare),
     path("bench/bare-machine", bare_machine),
     path("bench/one-query", one_query),

@@ -64,14 +64,16 @@ class Measure:
 
 @dataclass(frozen=True)
 class Ratio:
-    """measured / baseline, against a target: below it (`at_least=False`) or at least
-    it (`at_least=True`); no target means informational."""
+    """measured / baseline, against a target: below it (`at_least=False`), at least it
+    (`at_least=True`) or exactly it (`exactly=True`, for counts); no target means
+    informational."""
 
     title: str
     baseline: Measure
     measured: Measure
     target: float | None = None
     at_least: bool = False
+    exactly: bool = False
 
     @property
     def value(self) -> float:
@@ -81,13 +83,16 @@ class Ratio:
     def met(self) -> bool | None:
         if self.target is None:
             return None
+        if self.exactly:
+            return self.value == self.target
         return self.value >= self.target if self.at_least else self.value < self.target
 
     @property
     def verdict(self) -> str:
         if self.target is None:
             return f"info: {self.value:.2f}x (no target)"
-        bound = f"at least {self.target:g}x" if self.at_least else f"under {self.target:g}x"
+        bound = (f"exactly {self.target:g}x" if self.exactly else
+                 f"at least {self.target:g}x" if self.at_least else f"under {self.target:g}x")
         return f"{'PASS' if self.met else 'MISS'}: {self.value:.2f}x, target {bound}"
 
 

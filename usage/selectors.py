@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db import connection
 from django.utils import timezone
 
 from audit.spreadsheet import csv_chunks
@@ -116,13 +116,6 @@ def window(range_: Range, now: datetime) -> tuple[datetime, datetime]:
     return end - range_.step * range_.periods, end
 
 
-def _sums() -> dict:
-    sums = {"count": Sum("count"), "errors": Sum("error_count"),
-            "latency_sum_ms": Sum("latency_sum_ms")}
-    sums.update({f"b{i}": Sum(f"latency_buckets__{i}") for i in range(len(BUCKETS))})
-    return sums
-
-
 def _histogram(row: dict) -> list[int]:
     return [row[f"b{i}"] or 0 for i in range(len(BUCKETS))]
 
@@ -137,36 +130,78 @@ def _rollups(workspace, environment: str, filters: Filters, range_: Range, start
     return rows
 
 
+_SUM_COLUMNS = ", ".join(
+    ["sum(r.count)", "sum(r.error_count)", "sum(r.latency_sum_ms)"]
+    + [f"sum(r.latency_buckets[{i + 1}])" for i in range(len(BUCKETS))])
+
+# One scan of the range's rollup rows, summed three ways at once: by period and status
+# class (the charts), by endpoint, and by key (the top tables). Assembled from table
+# names and constants only; every value is a parameter.
+_REPORT = (
+    "SELECT GROUPING(r.period_start), GROUPING(r.method), r.period_start, r.status_class, "  # noqa: S608
+    f"r.method, r.endpoint, k.public_id, k.name, {_SUM_COLUMNS} "
+    "FROM {table} r JOIN " + ApiKey._meta.db_table + " k ON k.id = r.api_key_id "
+    "WHERE r.workspace_id = %s AND r.environment = %s AND r.period_start >= %s "
+    "AND r.period_start < %s{filters} GROUP BY GROUPING SETS ("
+    "(r.period_start, r.status_class), (r.method, r.endpoint), (k.public_id, k.name))"
+)
+
+
+def _report_rows(workspace, environment: str, filters: Filters, range_: Range, start, end):
+    conditions, params = "", [workspace.pk, environment, start, end]
+    if filters.key_pk:
+        conditions += " AND r.api_key_id = %s"
+        params.append(filters.key_pk)
+    if filters.endpoint:
+        conditions += " AND r.endpoint = %s"
+        params.append(filters.endpoint)
+    sql = _REPORT.format(table=range_.model._meta.db_table, filters=conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _sums_of(row: tuple) -> dict:
+    count, errors, latency_sum, *buckets = row[8:]
+    sums = {"count": count, "errors": errors, "latency_sum_ms": latency_sum}
+    sums.update({f"b{i}": value for i, value in enumerate(buckets)})
+    return sums
+
+
+def _top(items: list[tuple[Totals, tuple]]) -> list[Totals]:
+    return [totals for totals, _ in sorted(items, key=lambda item: item[1])[:TOP]]
+
+
 def usage_report(workspace, environment: str, filters: Filters, now: datetime | None = None
                  ) -> Report:
-    """Requests by status class over time, latency, top endpoints and keys: three queries."""
+    """Requests by status class over time, latency, top endpoints and keys: one query."""
     range_ = RANGES[filters.range]
     start, end = window(range_, now or timezone.now())
-    rows = _rollups(workspace, environment, filters, range_, start, end)
 
     by_start: dict[datetime, Totals] = {}
     totals = Totals(label="All calls")
-    for row in rows.values("period_start", "status_class").annotate(**_sums()):
-        by_start.setdefault(row["period_start"], Totals()).add(row)
-        totals.add(row)
+    endpoints, keys = [], []
+    for row in _report_rows(workspace, environment, filters, range_, start, end):
+        by_period, by_endpoint = row[0] == 0, row[1] == 0
+        period_start, status_class, method, endpoint, key_id, key_name = row[2:8]
+        sums = _sums_of(row)
+        if by_period:
+            sums["status_class"] = status_class
+            by_start.setdefault(period_start, Totals()).add(sums)
+            totals.add(sums)
+        elif by_endpoint:
+            item = Totals(label=f"{method} {endpoint}")
+            item.add(sums)
+            endpoints.append((item, (-item.count, endpoint, method)))
+        else:
+            item = Totals(label=f"{key_name} ({key_id})")
+            item.add(sums)
+            keys.append((item, (-item.count, key_id)))
     periods = [Period(start + range_.step * i, by_start.get(start + range_.step * i, Totals()))
                for i in range(range_.periods)]
     classes = sorted({StatusClass.SUCCESS, StatusClass.CLIENT_ERROR, StatusClass.SERVER_ERROR}
                      | set(totals.by_class))
-
-    endpoints = []
-    for row in (rows.values("method", "endpoint").annotate(**_sums())
-                .order_by("-count", "endpoint", "method")[:TOP]):
-        endpoint = Totals(label=f"{row['method']} {row['endpoint']}")
-        endpoint.add(row)
-        endpoints.append(endpoint)
-    keys = []
-    for row in (rows.values("api_key__public_id", "api_key__name").annotate(**_sums())
-                .order_by("-count", "api_key__public_id")[:TOP]):
-        key = Totals(label=f"{row['api_key__name']} ({row['api_key__public_id']})")
-        key.add(row)
-        keys.append(key)
-    return Report(range_, start, end, periods, totals, classes, endpoints, keys)
+    return Report(range_, start, end, periods, totals, classes, _top(endpoints), _top(keys))
 
 
 def key_choices(workspace, environment: str) -> list[tuple[int, str, str]]:

@@ -15,6 +15,7 @@ sequences are moved past them. Calls are rolled up at the end, as beat would.
 """
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -81,13 +82,26 @@ class _Ids:
         return self.first + index
 
 
+def _defaults(model, columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple]:
+    """The columns a row leaves out that the model fills with a default (COPY sees no
+    Python defaults), and their values: a field added later needs no change here."""
+    extra = [(field.column, field.get_default()) for field in model._meta.concrete_fields
+             if field.column not in columns and not field.primary_key and not field.null
+             and field.has_default()]
+    return (tuple(column for column, _ in extra),
+            tuple(json.dumps(value) if isinstance(value, dict) else value
+                  for _, value in extra))
+
+
 def _copy(model, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
     table = model._meta.db_table
+    extra_columns, extra_values = _defaults(model, columns)
     loaded = 0
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table} ({', '.join(columns + extra_columns)}) "
+                         "FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row(row + extra_values)
                 loaded += 1
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                        f"(SELECT max(id) FROM {table}))")

@@ -49,7 +49,6 @@ SWEEP_WAIT = 17.0  # one outbox sweep (every 15 s) after the last delivery
 GATEWAY_TOKEN = "prod-like-gateway-token"
 METRICS_TOKEN = "prod-like-metrics-token"
 PASSWORD = "prod-like-password-1"
-QUEUES = "mail,webhooks,usage,default,celery"  # the Procfile's, and Celery's own default
 
 
 # --- Processes ------------------------------------------------------------------------
@@ -75,10 +74,10 @@ class Process:
 
 
 @contextmanager
-def workers_and_beat(env: dict[str, str]):
+def workers_and_beat(env: dict[str, str], queues: str):
     beat_dir = tempfile.mkdtemp(prefix="prod-like-beat-")
     common = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    procs = [Process(f"worker{i}", ["worker", "-Q", QUEUES, "-n", f"prod-like-{i}@%h",
+    procs = [Process(f"worker{i}", ["worker", "-Q", queues, "-n", f"prod-like-{i}@%h",
                                     "--concurrency", "2", "-l", "info", *common], env)
              for i in (1, 2)]
     procs.append(Process("beat", ["beat", "-l", "warning", "--schedule",
@@ -322,17 +321,19 @@ def metrics_count(b: harness.Server, secret_requests: int, before: float) -> har
 
 
 def run() -> list[harness.Result]:
-    from portal.celery import app
+    from portal.celery import app, queue_names
 
-    env = {**os.environ, "GATEWAY_SERVICE_TOKEN": GATEWAY_TOKEN, "METRICS_TOKEN": METRICS_TOKEN,
-           "WEBHOOKS_ALLOW_LOOPBACK": "1", "CELERY_TASK_ALWAYS_EAGER": "0",
-           "PYTHONUNBUFFERED": "1", "KEY_CACHE": "1"}
+    # Queues of this run's own on the shared Redis: no other worker takes its tasks.
+    prefix = f"prod-like-{uuid.uuid4().hex[:8]}-"
+    env = {**os.environ, "CELERY_QUEUE_PREFIX": prefix, "GATEWAY_SERVICE_TOKEN": GATEWAY_TOKEN,
+           "METRICS_TOKEN": METRICS_TOKEN, "WEBHOOKS_ALLOW_LOOPBACK": "1",
+           "CELERY_TASK_ALWAYS_EAGER": "0", "PYTHONUNBUFFERED": "1", "KEY_CACHE": "1"}
     tenant = harness.make_tenant("owner")
     tenant.workspace.sandbox_approved_at = timezone.now()
     tenant.workspace.save(update_fields=["sandbox_approved_at"])
     results: list[harness.Result] = []
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+    saved = app.conf.task_always_eager, app.conf.get("queue_prefix", "")
+    app.conf.task_always_eager, app.conf.queue_prefix = False, prefix
     try:
         with ExitStack() as stack, override_settings(WEBHOOKS_ALLOW_LOOPBACK=True):
             hook = stack.enter_context(receiver())
@@ -344,7 +345,7 @@ def run() -> list[harness.Result]:
                     workers=2, ready_path="/readyz",
                     env={**env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir})))
             a, b = servers
-            procs = stack.enter_context(workers_and_beat(env))
+            procs = stack.enter_context(workers_and_beat(env, ",".join(queue_names())))
             harness.say(f"A on :{a.port}, B on :{b.port}, 2 workers and a beat")
             before = verify_requests(b)
             results += revocation(a, b, tenant)
@@ -352,5 +353,5 @@ def run() -> list[harness.Result]:
             results += usage(a, b, tenant)
             results += webhooks(hook, tenant, procs)
     finally:
-        app.conf.task_always_eager = saved
+        app.conf.task_always_eager, app.conf.queue_prefix = saved
     return results

@@ -41,13 +41,11 @@ from prometheus_client.core import GaugeMetricFamily
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from portal.celery import app as celery_app
+from portal.celery import queue_names
 from usage.models import CallRecord, RollupWatermark
 from usage.services import WATERMARK
 from webhooks.models import Delivery, DeliveryStatus, Event
 
-# The queues of the PREAMBLE's routing, and whatever the Celery app declares besides.
-QUEUES = ("mail", "webhooks", "usage", "default")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUEST_SECONDS = Histogram(
@@ -77,11 +75,6 @@ class RequestMetricsMiddleware:
 
 def _age(since) -> float:
     return max((timezone.now() - since).total_seconds(), 0.0) if since else 0.0
-
-
-def queue_names() -> list[str]:
-    declared = [queue.name for queue in celery_app.conf.task_queues or ()]
-    return sorted({*QUEUES, *declared, celery_app.conf.task_default_queue})
 
 
 class StateCollector:

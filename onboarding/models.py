@@ -5,6 +5,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 
+from workspaces.models import Decidable
+
 
 class ProductArea(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
@@ -28,7 +30,7 @@ class SandboxRequestQuerySet(models.QuerySet):
         return self.filter(status=SandboxStatus.PENDING)
 
 
-class SandboxRequest(models.Model):
+class SandboxRequest(Decidable, models.Model):
     """A workspace asks for sandbox access; a resubmission is a new row, so the
     history of decisions stays."""
 
@@ -122,7 +124,7 @@ class ReviewStageQuerySet(models.QuerySet):
         return self.filter(status=StageStatus.SUBMITTED)
 
 
-class ReviewStage(models.Model):
+class ReviewStage(Decidable, models.Model):
     """One stage of a production review: the customer's answers, the evidence computed
     when it was submitted, and the latest decision."""
 

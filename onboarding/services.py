@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.mail import send_templated
 from audit.models import Action
@@ -58,9 +57,8 @@ def request_sandbox_access(*, actor, workspace: Workspace, use_case: str,
            target=sandbox_request, details={"expected_monthly_calls": expected_monthly_calls,
                                             "product_areas": list(product_areas)})
     if _policy_approves(actor, workspace):
-        sandbox_request.status = SandboxStatus.APPROVED
+        sandbox_request.decide(SandboxStatus.APPROVED, by=None)
         sandbox_request.auto_approved = True
-        sandbox_request.decided_at = timezone.now()
         sandbox_request.save()
         _grant_sandbox(workspace, sandbox_request.decided_at)
         record(action=Action.SANDBOX_APPROVED, workspace=workspace,
@@ -91,8 +89,8 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
     reason = reason.strip()
     if not approve and not reason:
         raise ValidationError({"reason": "Say why, so the customer knows what to change."})
-    sandbox_request.status = SandboxStatus.APPROVED if approve else SandboxStatus.DENIED
-    sandbox_request.decided_at, sandbox_request.decided_by = timezone.now(), reviewer
+    sandbox_request.decide(SandboxStatus.APPROVED if approve else SandboxStatus.DENIED,
+                           by=reviewer)
     sandbox_request.reason = "" if approve else reason
     sandbox_request.save()
     if approve:

@@ -215,6 +215,17 @@ class Membership(models.Model):
         return [Role(r).label for r in self.roles]
 
 
+class Decidable:
+    """A pending thing someone decides once: an invitation, a join request, a sandbox
+    request, a review stage. Each has `status`, `decided_at` and `decided_by`."""
+
+    def decide(self, status: str, *, by, at=None) -> None:
+        """Stamp the outcome, who decided (None: the policy) and when; the caller saves."""
+        self.status = status
+        self.decided_at = at or timezone.now()
+        self.decided_by = by
+
+
 class InvitationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"
@@ -239,7 +250,7 @@ class InvitationQuerySet(models.QuerySet):
         return self.filter(email__in=verified)
 
 
-class Invitation(models.Model):
+class Invitation(Decidable, models.Model):
     """A single-use, expiring invitation bound to one email address.
 
     Only a SHA-256 of the token is stored; the token itself travels once, by email.
@@ -307,7 +318,7 @@ class JoinRequestQuerySet(models.QuerySet):
         return self.filter(user=user)
 
 
-class JoinRequest(models.Model):
+class JoinRequest(Decidable, models.Model):
     """A verified user whose email domain an organization claimed asks to join it."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,

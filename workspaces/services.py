@@ -262,8 +262,7 @@ def resend_invitation(*, actor, organization: Organization, invitation_id: int) 
 def revoke_invitation(*, actor, organization: Organization, invitation_id: int) -> Invitation:
     """Make a pending invitation unusable."""
     invitation = _lock_pending_invitation(organization, invitation_id)
-    invitation.status = InvitationStatus.REVOKED
-    invitation.decided_at, invitation.decided_by = timezone.now(), actor
+    invitation.decide(InvitationStatus.REVOKED, by=actor)
     invitation.save()
     record(action=Action.INVITATION_REVOKED, actor=actor, organization=organization,
            target=invitation, details={"email": invitation.email})
@@ -308,8 +307,7 @@ def _take_invitation(*, actor, invitation_id: int, status: InvitationStatus) -> 
     problem = invitation_problem(invitation, actor)
     if problem:
         raise problem
-    invitation.status = status
-    invitation.decided_at, invitation.decided_by = timezone.now(), actor
+    invitation.decide(status, by=actor)
     invitation.save()
     return invitation
 
@@ -389,8 +387,7 @@ def cancel_join_request(*, actor, join_request_id: int) -> JoinRequest:
                     .filter(user=actor, pk=join_request_id).first())
     if join_request is None:
         raise ValidationError("That request is no longer waiting.")
-    join_request.status = JoinRequestStatus.CANCELLED
-    join_request.decided_at, join_request.decided_by = timezone.now(), actor
+    join_request.decide(JoinRequestStatus.CANCELLED, by=actor)
     join_request.save()
     record(action=Action.JOIN_REQUEST_CANCELLED, actor=actor,
            organization=join_request.organization, target=join_request)
@@ -415,8 +412,7 @@ def approve_join_request(*, actor, organization: Organization, join_request_id: 
     organization = _lock_organization(organization)
     join_request = _lock_pending_join_request(organization, join_request_id)
     membership = _join(user=join_request.user, organization=organization, roles=roles)
-    join_request.status = JoinRequestStatus.APPROVED
-    join_request.decided_at, join_request.decided_by = timezone.now(), actor
+    join_request.decide(JoinRequestStatus.APPROVED, by=actor)
     join_request.save()
     record(action=Action.JOIN_REQUEST_APPROVED, actor=actor, organization=organization,
            target=membership,
@@ -436,8 +432,7 @@ def decline_join_request(*, actor, organization: Organization, join_request_id: 
     if not reason:
         raise ValidationError({"reason": "Say why, so the person knows what to do next."})
     join_request = _lock_pending_join_request(organization, join_request_id)
-    join_request.status = JoinRequestStatus.DECLINED
-    join_request.decided_at, join_request.decided_by = timezone.now(), actor
+    join_request.decide(JoinRequestStatus.DECLINED, by=actor)
     join_request.reason = reason[:500]
     join_request.save()
     record(action=Action.JOIN_REQUEST_DECLINED, actor=actor, organization=organization,

@@ -201,8 +201,8 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
         requested_changes=changes, answers=stage.answers, screenshot_name=stage.screenshot.name,
         evidence=stage.evidence, submitted_by_id=stage.submitted_by_id,
         submitted_at=stage.submitted_at, decided_at=now)
-    stage.status = StageStatus.APPROVED if approve else StageStatus.CHANGES_REQUESTED
-    stage.decided_by, stage.decided_at = reviewer, now
+    stage.decide(StageStatus.APPROVED if approve else StageStatus.CHANGES_REQUESTED,
+                 by=reviewer, at=now)
     stage.notes, stage.requested_changes = notes, changes
     stage.save()
     record(action=Action.REVIEW_STAGE_APPROVED if approve else Action.REVIEW_CHANGES_REQUESTED,

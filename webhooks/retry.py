@@ -63,17 +63,18 @@ def retry_after(header_value: str | None, now: datetime) -> timedelta | None:
     return min(max(when - now, timedelta(0)), RETRY_AFTER_CAP)
 
 
-def _failing_for(first_failure_at: datetime | None, now: datetime) -> timedelta | None:
-    return None if first_failure_at is None else now - first_failure_at
+def health_action(failing_since: datetime | None, warned_at: datetime | None,
+                  now: datetime) -> str | None:
+    """"warn", "disable" or None for an endpoint failing since `failing_since`.
 
-
-def should_disable(first_failure_at: datetime | None, now: datetime) -> bool:
-    """True once an endpoint has failed without a success for 5 days."""
-    failing = _failing_for(first_failure_at, now)
-    return failing is not None and failing >= DISABLE_AFTER
-
-
-def should_warn(first_failure_at: datetime | None, now: datetime) -> bool:
-    """True in the last day before `should_disable` (days 4 to 5 of continuous failure)."""
-    failing = _failing_for(first_failure_at, now)
-    return failing is not None and DISABLE_AFTER - WARN_BEFORE_DISABLE <= failing < DISABLE_AFTER
+    It is warned once it has failed for 4 days, and disabled only once it has failed for
+    5 days *and* was warned at least a day earlier: the warning always comes first,
+    even after a quiet week without events. A success resets both (failing_since None)."""
+    if failing_since is None:
+        return None
+    failing = now - failing_since
+    if warned_at is None:
+        return "warn" if failing >= DISABLE_AFTER - WARN_BEFORE_DISABLE else None
+    if failing >= DISABLE_AFTER and now - warned_at >= WARN_BEFORE_DISABLE:
+        return "disable"
+    return None

@@ -13,7 +13,7 @@ import time
 from celery import shared_task
 from django.core.cache import cache
 
-from webhooks import pump
+from webhooks import notices, pump
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +74,9 @@ def sweep() -> None:
     """Beat's safety net: deliver every due delivery and every event whose dispatch never
     ran (the broker was down at commit, a worker died holding its task)."""
     _run_pump()
+
+
+@shared_task(ignore_result=True, **LIMITS)
+def check_failing_endpoints() -> None:
+    """Hourly: warn, then disable, endpoints that keep failing, even without new events."""
+    notices.check_failing_endpoints()

@@ -291,8 +291,8 @@ def test_failing_for_four_days_warns_and_five_days_disables(sandbox, owner, hook
     endpoint.refresh_from_db()
     assert not endpoint.enabled and endpoint.disabled_reason.startswith("Every delivery failed")
     assert [m.subject for m in mail.outbox] == [
-        "A webhook endpoint will be disabled tomorrow",
-        "A webhook endpoint was disabled"]
+        f"A webhook endpoint of {sandbox} will be disabled",
+        f"A webhook endpoint of {sandbox} was disabled"]
 
 
 @pytest.mark.django_db

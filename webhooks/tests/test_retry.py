@@ -2,13 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from webhooks.retry import (
-    MAX_ATTEMPTS,
-    next_delay,
-    retry_after,
-    should_disable,
-    should_warn,
-)
+from webhooks.retry import MAX_ATTEMPTS, health_action, next_delay, retry_after
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -106,20 +100,27 @@ def test_retry_after_reads_seconds_or_http_date_within_a_day(header, wait):
     assert retry_after(header, NOW) == wait
 
 
+D, H = timedelta(days=1), timedelta(hours=1)
+
+
 @pytest.mark.parametrize(
-    ("failing_for", "warn", "disable"),
+    ("failing_for", "warned_ago", "action"),
     [
-        (None, False, False),
-        (timedelta(0), False, False),
-        (timedelta(days=3, hours=23), False, False),
-        (timedelta(days=4), True, False),
-        (timedelta(days=4, hours=23, minutes=59), True, False),
-        (timedelta(days=5), False, True),
-        (timedelta(days=30), False, True),
+        (None, None, None),                  # healthy
+        (timedelta(0), None, None),          # the first failure
+        (4 * D - H, None, None),
+        (4 * D, None, "warn"),               # four days of failures: warn
+        (4 * D + 23 * H, 23 * H, None),      # warned, waiting for the fifth day
+        (5 * D, D, "disable"),               # five days, warned a day ago
+        (5 * D, 23 * H, None),               # five days, but warned less than a day ago
+        (7 * D, None, "warn"),               # a quiet week: the warning still comes first
+        (7 * D + 23 * H, 23 * H, None),
+        (8 * D, D, "disable"),               # ... and the disabling a day after it
+        (30 * D, 2 * D, "disable"),
     ],
 )
-def test_endpoint_is_warned_at_four_days_and_disabled_at_five(failing_for, warn, disable):
-    first_failure_at = None if failing_for is None else NOW - failing_for
+def test_an_endpoint_is_warned_a_day_before_it_is_disabled(failing_for, warned_ago, action):
+    failing_since = None if failing_for is None else NOW - failing_for
+    warned_at = None if warned_ago is None else NOW - warned_ago
 
-    assert should_warn(first_failure_at, NOW) is warn
-    assert should_disable(first_failure_at, NOW) is disable
+    assert health_action(failing_since, warned_at, NOW) == action

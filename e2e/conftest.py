@@ -66,3 +66,11 @@ def sign_in_to_admin(page, base: str, email: str, password: str, totp_secret: st
     """Staff sign in through allauth: the admin's own login redirects there."""
     sign_in_with_totp(page, base, email, password, totp_secret, start="/admin/")
     page.wait_for_url(re.compile(r"/admin/$"))
+
+
+@pytest.fixture(autouse=True)
+def _links_in_emails_point_at_the_live_server(request, settings):
+    """Services write absolute links from SITE_URL, as in a deployment; here the portal
+    is pytest-django's live_server."""
+    if "live_server" in request.fixturenames:
+        settings.SITE_URL = request.getfixturevalue("live_server").url

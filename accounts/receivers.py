@@ -2,8 +2,10 @@
 
 from allauth.account import signals as account_signals
 from allauth.mfa import signals as mfa_signals
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from accounts.middleware import mark_seen
 from audit.models import Action
 from audit.services import record
 
@@ -76,3 +78,24 @@ def on_authenticator_reset(sender, request, user, authenticator, **kwargs) -> No
         action=Action.MFA_RESET, actor=user, target=user,
         details={"type": authenticator.type},
     )
+
+
+@receiver(mfa_signals.authenticator_added)
+def end_other_sessions_on_mfa(sender, request, user, authenticator, **kwargs) -> None:
+    # A session opened with the password alone (perhaps by whoever made the person turn
+    # on MFA) must not outlive it.
+    from allauth.mfa.models import Authenticator
+    from allauth.usersessions.adapter import get_adapter
+    from allauth.usersessions.models import UserSession
+
+    if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+        return
+    session = getattr(request, "session", None)
+    others = UserSession.objects.filter(user_id=user.pk).exclude(
+        session_key=getattr(session, "session_key", None) or "")
+    get_adapter().end_sessions(list(others))
+
+
+@receiver(user_logged_in)
+def start_idle_clock(sender, request, user, **kwargs) -> None:
+    mark_seen(request.session, user)

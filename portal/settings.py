@@ -82,6 +82,7 @@ MIDDLEWARE = [
     # Sign-in is the default; public views say so with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -141,7 +142,15 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Plain database sessions: a signed-out or ended session is gone for good whatever
+# Redis does (cached_db deleted the row but kept serving the cached copy when the cache
+# delete failed). Costs one indexed query per signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A signed-in session ends after this long without a request (accounts/middleware.py);
+# staff sessions sooner. The cookie never outlives the longer of the two.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(12 * 60 * 60)))
+SESSION_IDLE_TIMEOUT_STAFF = int(os.environ.get("SESSION_IDLE_TIMEOUT_STAFF", str(60 * 60)))
+SESSION_COOKIE_AGE = max(SESSION_IDLE_TIMEOUT, SESSION_IDLE_TIMEOUT_STAFF)
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)

@@ -34,7 +34,7 @@ def test_the_json_dossier_holds_every_answer_check_and_decision(
 ):
     client.force_login(decided.owner)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(url(workspace, "review_dossier_json"))
 
     assert response["Content-Disposition"].startswith('attachment; filename="production-review')
@@ -61,7 +61,7 @@ def test_the_json_dossier_holds_every_answer_check_and_decision(
 def test_the_printable_dossier_page(client, workspace, decided, django_assert_max_num_queries):
     client.force_login(decided.billing)
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         text = client.get(url(workspace, "review_dossier")).content.decode()
 
     assert "Production review dossier" in text

@@ -183,12 +183,12 @@ def test_review_pages_cost_a_bounded_number_of_queries(
 ):
     submit_all(workspace, team)
     client.force_login(team.compliance)
-    bounds = {url(workspace, "review_overview"): 8, url(workspace, "workspace_overview"): 7,
-              url(workspace, "review_stage", "consent"): 8,
-              url(workspace, "review_stage", "billing"): 10,
-              url(workspace, "review_stage", "integration"): 12,
-              url(workspace, "review_stage", "audit"): 10,
-              url(workspace, "review_screenshot"): 4}
+    bounds = {url(workspace, "review_overview"): 9, url(workspace, "workspace_overview"): 8,
+              url(workspace, "review_stage", "consent"): 9,
+              url(workspace, "review_stage", "billing"): 11,
+              url(workspace, "review_stage", "integration"): 13,
+              url(workspace, "review_stage", "audit"): 11,
+              url(workspace, "review_screenshot"): 5}
 
     for page, bound in bounds.items():
         with django_assert_max_num_queries(bound):

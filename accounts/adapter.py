@@ -25,6 +25,13 @@ class AccountAdapter(DefaultAccountAdapter):
             record(action=Action.SIGNED_OUT, actor=user, target=user)
         super().logout(request)
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # allauth counts failed sign-ins per account ("key" in ACCOUNT_RATE_LIMITS): then
+        # anyone could lock anyone out with five wrong passwords. Counted per (client
+        # address, account) instead, the per-address limit with a higher bound on top.
+        account = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{self.get_client_ip(request)}:{account}"
+
     def authentication_failed(self, request, **credentials) -> None:
         # Only the attempted address is kept, never the password.
         record(

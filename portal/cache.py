@@ -1,14 +1,21 @@
-"""Django's Redis cache, made to fail open.
+"""Django's Redis cache, made to fail open, minus the authentication controls.
 
-The cache holds sessions (cached_db: the database has them too), rate-limit counters
-and little else. When Redis is unreachable, pages must keep serving: reads miss,
-writes are dropped, and rate limits stop counting until Redis returns. Every outage
-is logged, once a minute at most.
+The cache holds the sandbox API's per-key counters, page fragments and little else.
+When Redis is unreachable, pages must keep serving: reads miss and writes are dropped.
+Every outage is logged, once a minute at most.
+
+Authentication controls must not switch off with it: a fail-open cache answers "no
+failed sign-ins recorded" and "this TOTP code was never used". allauth keeps both in
+the default cache under keys starting with "allauth" (rate-limit counters and their
+locks, used TOTP codes), so those keys go to the database cache `AUTH_CACHE` instead,
+always: one small indexed row per sign-in attempt, exact whatever Redis does.
 """
 
 import logging
 import time
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -55,7 +62,35 @@ class ResilientRedisCacheClient(RedisCacheClient):
     clear = _fail_open("clear", None)
 
 
+AUTH_KEY_PREFIX = "allauth"
+
+
+def _auth_aware(name: str):
+    original = getattr(RedisCache, name)
+
+    def method(self, key, *args, **kwargs):
+        if isinstance(key, str) and key.startswith(AUTH_KEY_PREFIX):
+            return getattr(caches[settings.AUTH_CACHE], name)(key, *args, **kwargs)
+        return original(self, key, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ResilientRedisCacheClient
+
+    add = _auth_aware("add")
+    get = _auth_aware("get")
+    set = _auth_aware("set")
+    touch = _auth_aware("touch")
+    delete = _auth_aware("delete")
+    has_key = _auth_aware("has_key")
+    incr = _auth_aware("incr")
+    decr = _auth_aware("decr")
+
+    def clear(self) -> None:
+        super().clear()
+        caches[settings.AUTH_CACHE].clear()

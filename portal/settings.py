@@ -140,8 +140,18 @@ CACHES = {
         "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": "portal",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
+    },
+    # Sign-in rate limits and used TOTP codes: in PostgreSQL, so that a Redis outage
+    # cannot switch them off (portal/cache.py routes allauth's keys here). The table is
+    # created by a migration. Culling would forget counters, so the bound is far above
+    # what the rate limits let anyone write.
+    "auth": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_auth_cache",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
 }
+AUTH_CACHE = "auth"
 # Plain database sessions: a signed-out or ended session is gone for good whatever
 # Redis does (cached_db deleted the row but kept serving the cached copy when the cache
 # delete failed). Costs one indexed query per signed-in request.
@@ -234,7 +244,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Developer portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/m/ip,5/5m/key",
+    # "key" is (client address, account) (accounts/adapter.py): one client cannot lock
+    # another out of an account; the per-address bound stops spraying many accounts.
+    "login_failed": "20/m/ip,5/5m/key",
     "signup": "20/m/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",

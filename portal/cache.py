@@ -90,7 +90,3 @@ class ResilientRedisCache(RedisCache):
     has_key = _auth_aware("has_key")
     incr = _auth_aware("incr")
     decr = _auth_aware("decr")
-
-    def clear(self) -> None:
-        super().clear()
-        caches[settings.AUTH_CACHE].clear()

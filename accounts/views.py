@@ -1,11 +1,9 @@
 from allauth.account.internal.flows.email_verification import send_verification_email_to_address
 from allauth.account.models import EmailAddress
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 
-@login_required
 @require_POST
 def resend_verification(request):
     address = EmailAddress.objects.filter(user=request.user, email__iexact=request.user.email)

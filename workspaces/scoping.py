@@ -1,12 +1,12 @@
 """Tenancy, enforced once: the URL names the scope, one resolver checks it.
 
 A user outside the organization gets 404 (never 403, never data); a member who lacks
-a capability gets 403 with a page naming who can do it.
+a capability gets 403 with a page naming who can do it. Sign-in itself is required
+before any of this runs, by LoginRequiredMiddleware (portal/settings.py).
 """
 
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -45,7 +45,6 @@ def org_view(capability: str | None = None):
     """Resolve /o/<org_slug>/ into request.organization and request.membership."""
 
     def decorator(view):
-        @login_required
         @wraps(view)
         def wrapper(request, org_slug, *args, **kwargs):
             request.membership = _resolve_membership(request, org_slug)
@@ -63,7 +62,6 @@ def workspace_view(capability: str | None = None):
     """Resolve /o/<org_slug>/w/<ws_slug>/ through Workspace.objects.visible_to(user)."""
 
     def decorator(view):
-        @login_required
         @wraps(view)
         def wrapper(request, org_slug, ws_slug, *args, **kwargs):
             try:

@@ -2,7 +2,7 @@
 
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required, login_required
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,7 +51,6 @@ def _flash_error(request, error: ValidationError) -> None:
 
 # --- account access ------------------------------------------------------------
 
-@login_required
 def access(request):
     facts = access_facts_for(request)
     state = access_state(facts)
@@ -61,7 +60,6 @@ def access(request):
     })
 
 
-@login_required
 @require_POST
 def access_invitation_accept(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
@@ -74,7 +72,6 @@ def access_invitation_accept(request, invitation_id: int):
     return redirect("organization_home", membership.organization.slug)
 
 
-@login_required
 @require_POST
 def access_invitation_decline(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
@@ -88,7 +85,6 @@ def access_invitation_decline(request, invitation_id: int):
     return redirect("access")
 
 
-@login_required
 @require_POST
 def access_join_request_create(request):
     form = JoinRequestForm(request.POST,
@@ -101,7 +97,6 @@ def access_join_request_create(request):
     return redirect("access")
 
 
-@login_required
 @require_POST
 def access_join_request_cancel(request, join_request_id: int):
     get_object_or_404(JoinRequest.objects.by_user(request.user), pk=join_request_id)
@@ -146,7 +141,6 @@ def invitation(request, token: str):
     }, status=404 if found is None else 200)
 
 
-@login_required
 def organization_create(request):
     form = NameForm(request.POST or None, label="Organization name",
                     help_text="Your company's name as your teammates know it.")

@@ -17,7 +17,7 @@ from onboarding.review import catalog
 from onboarding.review.evidence import MFA_TYPES, checks_for
 from onboarding.services import ReviewConflict
 from webhooks.outbox import emit
-from workspaces.models import Membership, Workspace
+from workspaces.models import Environment, Membership, Workspace
 from workspaces.roles import Role
 
 
@@ -61,7 +61,7 @@ def start_production_review(*, actor, workspace: Workspace) -> ProductionReview:
     roles = _roles(actor, workspace)
     if not (Role.OWNER in roles or any(catalog.owns(k, roles) for k in StageKind.values)):
         raise PermissionDenied("Only an Owner or a stage owner can start the review.")
-    if workspace.sandbox_approved_at is None:
+    if not workspace.is_open(Environment.SANDBOX):
         raise ValidationError("The production review starts once sandbox access is approved.")
     review, created = ProductionReview.objects.get_or_create(
         workspace=workspace, defaults={"started_by": actor})

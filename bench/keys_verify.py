@@ -9,13 +9,13 @@ pages answer (building the pages' CSP) and as machine endpoints answer (fixed CS
 """
 
 import json
+import os
 
 from django.utils import timezone
 
 from bench import harness
 
-ENV = {"DJANGO_SETTINGS_MODULE": "bench.bare_settings",
-       "GATEWAY_SERVICE_TOKEN": "dev-gateway-token"}
+ENV = {"DJANGO_SETTINGS_MODULE": "bench.bare_settings"}
 
 
 def run() -> list[harness.Result]:
@@ -27,7 +27,9 @@ def run() -> list[harness.Result]:
     _, secret = services.issue_key(actor=tenant.user, workspace=tenant.workspace,
                                    environment="sandbox", name="bench",
                                    scopes=["accounts:read"])
-    headers = {"Authorization": "Bearer dev-gateway-token", "Content-Type": "application/json"}
+    # The run's own token (bench.harness.database sets it; the servers inherit it).
+    headers = {"Authorization": f"Bearer {os.environ['GATEWAY_SERVICE_TOKEN']}",
+               "Content-Type": "application/json"}
     body = json.dumps({"key": secret, "environment": "sandbox"}).encode()
 
     def post(path: str) -> harness.Request:

@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.devsecrets import DEVELOPMENT_SECRETS, development_secrets_in, refusal
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -34,7 +36,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when PORTAL_ENV=production")
-    SECRET_KEY = "dev-only-insecure-key-" + "x" * 40  # development default only
+    SECRET_KEY = DEVELOPMENT_SECRETS["SECRET_KEY"]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "sandbox",
     "webhooks",
     "onboarding",
+    "portal.apps.PortalConfig",
 ]
 
 MIDDLEWARE = [
@@ -281,10 +284,11 @@ API_KEY_PEPPER = os.environ.get("API_KEY_PEPPER", "")
 if not API_KEY_PEPPER:
     if PRODUCTION:
         raise ImproperlyConfigured("API_KEY_PEPPER must be set when PORTAL_ENV=production")
-    API_KEY_PEPPER = "dev-only-api-key-pepper"
+    API_KEY_PEPPER = DEVELOPMENT_SECRETS["API_KEY_PEPPER"]
 # The platform's API gateway authenticates to /api/v1/ with this Bearer token.
 GATEWAY_SERVICE_TOKEN = os.environ.get("GATEWAY_SERVICE_TOKEN",
-                                       "" if PRODUCTION else "dev-gateway-token")
+                                       "" if PRODUCTION
+                                       else DEVELOPMENT_SECRETS["GATEWAY_SERVICE_TOKEN"])
 MAX_ACTIVE_KEYS_PER_WORKSPACE = int(os.environ.get("MAX_ACTIVE_KEYS_PER_WORKSPACE", "10"))
 # Per-process cache of verified keys, kept exact by LISTEN/NOTIFY (keys/cache.py).
 KEY_CACHE = env_bool("KEY_CACHE", True)
@@ -303,7 +307,7 @@ WEBHOOK_SECRET_KEYS = env_list("WEBHOOK_SECRET_KEYS", "")
 if not WEBHOOK_SECRET_KEYS:
     if PRODUCTION:
         raise ImproperlyConfigured("WEBHOOK_SECRET_KEYS must be set when PORTAL_ENV=production")
-    WEBHOOK_SECRET_KEYS = ["EUcOW4YEK8us9fe9OoHSoMzMzwLR3ylqftkr4ybooyw="]  # development only
+    WEBHOOK_SECRET_KEYS = [DEVELOPMENT_SECRETS["WEBHOOK_SECRET_KEYS"]]
 # Development only: lets endpoints on this machine (127.0.0.1) receive webhooks.
 WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", False)
 # One attempt (resolve, connect, TLS, send, status line, headers, 2 KB excerpt) ends
@@ -407,3 +411,9 @@ LOGGING = {
     "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False},
                 "django.db.backends": {"level": "WARNING"}},
 }
+
+# The development secrets are published in this repository: outside development, or
+# with DEBUG off (anything serving real traffic), the portal refuses to start with one.
+_development_secrets = development_secrets_in(globals())
+if (PORTAL_ENV != "development" or not DEBUG) and _development_secrets:
+    raise ImproperlyConfigured(refusal(_development_secrets))

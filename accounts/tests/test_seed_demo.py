@@ -3,8 +3,15 @@ from io import StringIO
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import User
+
+
+@pytest.fixture(autouse=True)
+def development(settings):
+    # pytest-django turns DEBUG off; seed_demo runs only where it is on.
+    settings.DEBUG = True
 
 
 def seed_demo() -> str:
@@ -69,3 +76,15 @@ def test_seed_demo_takes_passwords_from_the_environment(monkeypatch):
     # then
     assert User.objects.get(email="demo@example.com").check_password("another-demo-secret")
     assert User.objects.get(email="admin@example.com").check_password("another-admin-secret")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("portal_env, debug", [("production", False), ("staging", True),
+                                               ("development", False)])
+def test_seed_demo_refuses_outside_development(settings, portal_env, debug):
+    settings.PORTAL_ENV, settings.DEBUG = portal_env, debug
+
+    with pytest.raises(CommandError, match="runs only with PORTAL_ENV=development and DEBUG on"):
+        seed_demo()
+
+    assert not User.objects.exists()

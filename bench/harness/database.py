@@ -2,6 +2,7 @@
 need: a signed-in member of an organization."""
 
 import os
+import secrets
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -49,6 +50,15 @@ def _recreate(url: str, *, create: bool) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def bench_secrets() -> dict[str, str]:
+    """Throwaway secrets for one run (the bench process and its servers share them)."""
+    from cryptography.fernet import Fernet
+
+    return {"SECRET_KEY": secrets.token_urlsafe(50), "API_KEY_PEPPER": secrets.token_urlsafe(32),
+            "GATEWAY_SERVICE_TOKEN": secrets.token_urlsafe(32),
+            "WEBHOOK_SECRET_KEYS": Fernet.generate_key().decode()}
+
+
 @contextmanager
 def django_on_throwaway_database() -> Iterator[str]:
     """Create `<dbname>_bench`, point Django at it, set Django up and migrate; drop it
@@ -60,8 +70,11 @@ def django_on_throwaway_database() -> Iterator[str]:
     _recreate(url, create=True)
     try:
         os.environ["DATABASE_URL"] = url
-        # DEBUG would keep every SQL statement in memory and skew memory measures.
+        # DEBUG would keep every SQL statement in memory and skew memory measures. With
+        # DEBUG off the portal refuses its published development secrets: this run's own.
         os.environ["DEBUG"] = "0"
+        for name, value in bench_secrets().items():
+            os.environ.setdefault(name, value)
         # WhiteNoise warns that STATIC_ROOT was never collected: static files are not measured.
         warnings.filterwarnings("ignore", message="No directory at")
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")

@@ -4,7 +4,8 @@ import os
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import User
@@ -74,6 +75,10 @@ class Command(BaseCommand):
     help = "Create the demo user and a superuser (idempotent) and print their credentials."
 
     def handle(self, *args: object, **options: object) -> None:
+        # The demo logins and their passwords are printed in the README.
+        if settings.PORTAL_ENV != "development" or not settings.DEBUG:
+            raise CommandError("seed_demo creates accounts whose passwords are published; it "
+                               "runs only with PORTAL_ENV=development and DEBUG on.")
         for login in seed():
             note = "" if login.created else "  (already existed, left as is)"
             self.stdout.write(f"{login.label}: {login.email} / {login.password}{note}")

@@ -60,6 +60,8 @@ class Action(models.TextChoices):
     WEBHOOK_TEST_SENT = "webhook.test_sent", "Sent a test webhook event"
     WEBHOOK_DELIVERY_RETRIED = "webhook.delivery_retried", "Retried a webhook delivery"
     WEBHOOK_REPLAYED = "webhook.replayed", "Replayed webhook events"
+    WEBHOOK_EVENT_RESENT = "webhook.event_resent", "Sent a webhook event again"
+    WEBHOOK_ENDPOINT_DELETED = "webhook.endpoint_deleted", "Deleted a webhook endpoint"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -320,6 +320,12 @@ WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT = int(
     os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT", "4"))
 WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT",
                                                         "50"))
+# Per workspace and hour: test and sample events, and events sent again (replays and
+# single resends), so nobody can use the portal to flood a third party.
+WEBHOOK_TEST_EVENTS_PER_HOUR = int(os.environ.get("WEBHOOK_TEST_EVENTS_PER_HOUR", "60"))
+WEBHOOK_REPLAYS_PER_HOUR = int(os.environ.get("WEBHOOK_REPLAYS_PER_HOUR", "10000"))
+# Events, deliveries and attempts older than this are deleted by a periodic task.
+WEBHOOK_RETENTION_DAYS = int(os.environ.get("WEBHOOK_RETENTION_DAYS", "30"))
 WEBHOOK_QUICK_ANSWER_MS = int(os.environ.get("WEBHOOK_QUICK_ANSWER_MS", "1000"))
 # POSTs one webhooks worker process keeps in flight at once: more than one endpoint's
 # cap, so no single endpoint can take every thread.

@@ -37,9 +37,12 @@ ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts by outc
 
 def body_of(event: Event) -> bytes:
     """The exact bytes signed and sent, the same on every attempt."""
-    return json.dumps({"type": event.type,
-                       "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
-                       "data": event.data}, separators=(",", ":")).encode()
+    message = {"type": event.type,
+               "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
+               "data": event.data}
+    if event.endpoint_id:
+        message["test"] = True  # sent from the endpoint's page, not caused by a change
+    return json.dumps(message, separators=(",", ":")).encode()
 
 
 def live_secrets(endpoint: Endpoint, now: datetime) -> list[str]:

@@ -32,3 +32,24 @@ class LogFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, label="Event type",
                              choices=[("", "Any event type"),
                                       *[(e.type, e.type) for e in catalog.CATALOG]])
+
+
+class SampleEventForm(forms.Form):
+    """Which event type to send as a test: webhook.test or one the endpoint receives."""
+
+    event_type = forms.ChoiceField(label="Event type")
+
+    def __init__(self, *args, endpoint, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = ["webhook.test", *[t for t in endpoint.event_types
+                                   if t != "webhook.test" and catalog.is_known(t)]]
+        self.fields["event_type"].choices = [(t, t) for t in types]
+
+
+class EventFilterForm(forms.Form):
+    type = forms.ChoiceField(required=False, label="Event type",
+                             choices=[("", "Any event type"),
+                                      *[(e.type, e.type) for e in catalog.CATALOG]])
+    status = forms.ChoiceField(required=False, label="Delivery status",
+                               choices=[("", "Any status"), *DeliveryStatus.choices,
+                                        ("none", "No endpoint subscribed")])

@@ -3,9 +3,9 @@
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Min, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, Min, OuterRef, Prefetch, Subquery
 
-from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Environment
+from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Environment, Event
 
 LOG_PAGE_SIZE = 25
 
@@ -22,6 +22,23 @@ def delivery_log(endpoint: Endpoint, *, status: str = "", event_type: str = "",
     if event_type:
         deliveries = deliveries.filter(event__type=event_type)
     return Paginator(deliveries, LOG_PAGE_SIZE).get_page(page)
+
+
+def event_log(workspace, environment: str, *, event_type: str = "", status: str = "",
+              page: str | int = 1) -> Page:
+    """One page of a workspace's events of one environment, newest first, each with its
+    deliveries and their endpoints: three queries whatever the page holds."""
+    events = (Event.objects.for_scope(workspace, environment)
+              .prefetch_related(Prefetch("deliveries", queryset=Delivery.objects
+                                         .select_related("endpoint").order_by("pk"))))
+    if event_type:
+        events = events.filter(type=event_type)
+    if status == "none":
+        events = events.filter(deliveries__isnull=True)
+    elif status in DeliveryStatus.values:
+        events = events.filter(Exists(Delivery.objects.filter(event=OuterRef("pk"),
+                                                              status=status)))
+    return Paginator(events, LOG_PAGE_SIZE).get_page(page)
 
 
 def _acknowledged(workspace):

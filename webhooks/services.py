@@ -27,6 +27,7 @@ from workspaces.models import Workspace
 MAX_ENDPOINTS = 20
 ROTATION_OVERLAP = timedelta(hours=24)
 REPLAY_LIMIT = 5000
+RATE_WINDOW = timedelta(hours=1)
 
 
 def _check_environment(workspace: Workspace, environment: str) -> None:
@@ -77,7 +78,7 @@ def create_endpoint(*, actor, workspace: Workspace, environment: str, url: str,
     if Endpoint.objects.for_workspace(workspace).filter(
             environment=environment).count() >= MAX_ENDPOINTS:
         raise ValidationError(f"A workspace has at most {MAX_ENDPOINTS} {environment} "
-                              "endpoints. Remove one you no longer use first.")
+                              "endpoints. Delete one you no longer use first.")
     endpoint = Endpoint.objects.create(
         workspace=workspace, environment=environment, created_by=actor,
         secret_encrypted=_encrypt(signing.new_secret()), **fields)
@@ -155,40 +156,93 @@ def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: s
     return endpoint
 
 
+def _hourly_limit(workspace: Workspace, now: datetime, *, used, limit: int, adding: int,
+                  what: str) -> None:
+    """Refuse when `used` (a queryset of this workspace's rows of the last hour, with a
+    `created_at`) plus `adding` would exceed `limit`, saying when there is room again."""
+    window = used.filter(created_at__gt=now - RATE_WINDOW)
+    count = window.count()
+    if count + adding <= limit:
+        return
+    oldest = window.order_by("created_at").values_list("created_at", flat=True).first()
+    again = (oldest or now) + RATE_WINDOW
+    raise ValidationError(f"This workspace may send {limit} {what} an hour and has sent "
+                          f"{count} in the last hour. Try again after {again:%H:%M} UTC.")
+
+
+def _lock_workspace(workspace: Workspace) -> Workspace:
+    # Serializes the hourly counts of one workspace across its endpoints.
+    return Workspace.objects.select_for_update().get(pk=workspace.pk)
+
+
 @transaction.atomic
-def send_test_event(*, actor, workspace: Workspace, environment: str, public_id: str) -> Event:
-    """A webhook.test event delivered to this one endpoint."""
+def send_test_event(*, actor, workspace: Workspace, environment: str, public_id: str,
+                    event_type: str = "webhook.test") -> Event:
+    """A test event delivered to this one endpoint: webhook.test, or the catalogue's
+    example of a type it subscribes to. At most WEBHOOK_TEST_EVENTS_PER_HOUR a workspace."""
+    workspace = _lock_workspace(workspace)
     endpoint = _lock(workspace, environment, public_id)
     if not endpoint.enabled:
         raise ValidationError("Enable the endpoint before sending it a test event.")
-    event = emit(workspace=workspace, environment=environment, type="webhook.test",
-                 endpoint=endpoint, data={"message": f"Hello from the {environment}",
-                                          "endpoint_id": endpoint.public_id})
+    if event_type != "webhook.test" and event_type not in endpoint.event_types:
+        raise ValidationError({"event_type": "Choose an event type this endpoint receives."})
+    now = timezone.now()
+    _hourly_limit(workspace, now, used=Event.objects.filter(workspace=workspace,
+                                                            endpoint__isnull=False),
+                  limit=settings.WEBHOOK_TEST_EVENTS_PER_HOUR, adding=1, what="test events")
+    data = ({"message": f"Hello from the {environment}", "endpoint_id": endpoint.public_id}
+            if event_type == "webhook.test" else catalog.TYPES[event_type].example)
+    event = emit(workspace=workspace, environment=environment, type=event_type,
+                 endpoint=endpoint, data=data)
     record(action=Action.WEBHOOK_TEST_SENT, actor=actor, workspace=workspace, target=endpoint,
-           details={"endpoint_id": endpoint.public_id, "event_id": event.public_id})
+           details={"endpoint_id": endpoint.public_id, "event_id": event.public_id,
+                    "type": event_type})
     return event
+
+
+def _replays(workspace: Workspace):
+    return Delivery.objects.filter(endpoint__workspace=workspace, kind=DeliveryKind.REPLAY)
 
 
 @transaction.atomic
 def retry_delivery(*, actor, workspace: Workspace, environment: str, public_id: str,
                    delivery_id: int) -> Delivery:
-    """Attempt a waiting or failed delivery now instead of at its scheduled time."""
+    """Attempt a waiting delivery now instead of at its scheduled time; a finished one
+    (succeeded, failed or stopped) is sent again as a new delivery of the same event."""
+    workspace = _lock_workspace(workspace)
     endpoint = _lock(workspace, environment, public_id)
     delivery = (Delivery.objects.select_for_update().for_endpoint(endpoint)
                 .select_related("event").filter(pk=delivery_id).first())
     if delivery is None:
         raise ValidationError("That delivery does not exist.")
-    if delivery.status == DeliveryStatus.SUCCEEDED:
-        raise ValidationError("That delivery succeeded; replay its event to send it again.")
     if not endpoint.enabled:
-        raise ValidationError("Enable the endpoint before retrying its deliveries.")
-    delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, timezone.now()
-    delivery.save(update_fields=["status", "next_attempt_at"])
-    record(action=Action.WEBHOOK_DELIVERY_RETRIED, actor=actor, workspace=workspace,
-           target=endpoint,
+        raise ValidationError("Enable the endpoint before sending it events again.")
+    now = timezone.now()
+    if delivery.status == DeliveryStatus.PENDING:
+        delivery.next_attempt_at = now
+        delivery.save(update_fields=["next_attempt_at"])
+        action = Action.WEBHOOK_DELIVERY_RETRIED
+    else:
+        _hourly_limit(workspace, now, used=_replays(workspace),
+                      limit=settings.WEBHOOK_REPLAYS_PER_HOUR, adding=1, what="replayed events")
+        delivery = Delivery.objects.create(event=delivery.event, endpoint=endpoint,
+                                           kind=DeliveryKind.REPLAY, next_attempt_at=now)
+        action = Action.WEBHOOK_EVENT_RESENT
+    record(action=action, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "event_id": delivery.event.public_id})
     _deliver_on_commit()
     return delivery
+
+
+@transaction.atomic
+def delete_endpoint(*, actor, workspace: Workspace, environment: str, public_id: str) -> None:
+    """Remove an endpoint with its deliveries and their attempts; nothing more is sent to
+    it, and it no longer counts against the workspace's endpoints."""
+    endpoint = _lock(workspace, environment, public_id)
+    record(action=Action.WEBHOOK_ENDPOINT_DELETED, actor=actor, workspace=workspace,
+           target=endpoint, details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
+                                     "environment": environment})
+    endpoint.delete()
 
 
 @transaction.atomic
@@ -196,6 +250,7 @@ def replay_since(*, actor, workspace: Workspace, environment: str, public_id: st
                  since: datetime) -> int:
     """New deliveries to this endpoint of every event it subscribes to since `since`;
     returns how many. Each keeps its event's webhook-id."""
+    workspace = _lock_workspace(workspace)
     endpoint = _lock(workspace, environment, public_id)
     now = timezone.now()
     if since > now:
@@ -210,6 +265,9 @@ def replay_since(*, actor, workspace: Workspace, environment: str, public_id: st
     if len(event_ids) > REPLAY_LIMIT:
         raise ValidationError({"since": f"That replays more than {REPLAY_LIMIT} events; "
                                         "choose a later time."})
+    _hourly_limit(workspace, now, used=_replays(workspace),
+                  limit=settings.WEBHOOK_REPLAYS_PER_HOUR, adding=len(event_ids),
+                  what="replayed events")
     deliveries = Delivery.objects.bulk_create(
         [Delivery(event_id=pk, endpoint=endpoint, kind=DeliveryKind.REPLAY, next_attempt_at=now)
          for pk in event_ids])

@@ -1,4 +1,5 @@
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -6,7 +7,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from webhooks import catalog, selectors, services
-from webhooks.forms import DisableForm, EndpointForm, LogFilterForm, ReplayForm
+from webhooks.delivery import body_of
+from webhooks.forms import (
+    DisableForm,
+    EndpointForm,
+    EventFilterForm,
+    LogFilterForm,
+    ReplayForm,
+    SampleEventForm,
+)
 from webhooks.models import Endpoint
 from workspaces.scoping import environment_view, render_scoped
 
@@ -69,13 +78,16 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
     page = selectors.delivery_log(endpoint, status=chosen.get("status", ""),
                                   event_type=chosen.get("type", ""),
                                   page=request.GET.get("page", 1))
+    for sent in page.object_list:
+        sent.sent_body = body_of(sent.event).decode()
     query = request.GET.copy()
     query.pop("page", None)
     return render_scoped(request, "webhooks/endpoint_detail.html", {
         "endpoint": endpoint, "environment": environment, "page": page,
         "filters": filters, "query": query.urlencode(), "replay_form": ReplayForm(),
-        "disable_form": DisableForm(), "types": [catalog.TYPES[t] for t in endpoint.event_types
-                                                 if t in catalog.TYPES],
+        "disable_form": DisableForm(), "sample_form": SampleEventForm(endpoint=endpoint),
+        "retention_days": settings.WEBHOOK_RETENTION_DAYS,
+        "types": [catalog.TYPES[t] for t in endpoint.event_types if t in catalog.TYPES],
         "can_manage": request.membership.can(f"{environment}.manage"),
     })
 
@@ -115,8 +127,13 @@ def _act(request, environment, endpoint_id, action, success: str):
 @environment_view("manage")
 @require_POST
 def endpoint_test(request, environment: str, endpoint_id: str):
-    return _act(request, environment, endpoint_id, services.send_test_event,
-                "Test event sent. Its delivery shows in the log below within seconds.")
+    endpoint = _endpoint(request, environment, endpoint_id)
+    form = SampleEventForm(request.POST, endpoint=endpoint)
+    event_type = form.cleaned_data["event_type"] if form.is_valid() else "webhook.test"
+    return _act(request, environment, endpoint_id,
+                lambda **kw: services.send_test_event(**kw, event_type=event_type),
+                f"Test {event_type} event sent. Its delivery shows in the log below within "
+                "seconds.")
 
 
 @environment_view("manage")
@@ -160,7 +177,7 @@ def endpoint_replay(request, environment: str, endpoint_id: str):
 def delivery_retry(request, environment: str, endpoint_id: str, delivery_id: int):
     return _act(request, environment, endpoint_id,
                 lambda **kw: services.retry_delivery(**kw, delivery_id=delivery_id),
-                "Retry queued: the delivery is attempted now.")
+                "Sending now: the attempt shows in the log below within seconds.")
 
 
 @environment_view("manage")
@@ -191,3 +208,35 @@ def endpoint_rotate(request, environment: str, endpoint_id: str):
         return _to_detail(request, environment, endpoint.public_id)
     return render_scoped(request, "webhooks/endpoint_rotate.html",
                  {"endpoint": endpoint, "environment": environment})
+
+
+@environment_view("manage")
+@never_cache
+def endpoint_delete(request, environment: str, endpoint_id: str):
+    endpoint = _endpoint(request, environment, endpoint_id)
+    if request.method == "POST":
+        services.delete_endpoint(**_scope(request, environment), public_id=endpoint.public_id)
+        messages.success(request, f"Endpoint {endpoint.url} deleted. Nothing more is sent "
+                                  "to it.")
+        return redirect("webhook_list", request.organization.slug, request.workspace.slug,
+                        environment)
+    return render_scoped(request, "webhooks/endpoint_delete.html",
+                         {"endpoint": endpoint, "environment": environment,
+                          "deliveries": endpoint.deliveries.count()})
+
+
+@environment_view("read")
+@require_GET
+@never_cache
+def event_list(request, environment: str):
+    filters = EventFilterForm(request.GET)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    page = selectors.event_log(request.workspace, environment,
+                               event_type=chosen.get("type", ""),
+                               status=chosen.get("status", ""),
+                               page=request.GET.get("page", 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_scoped(request, "webhooks/event_list.html", {
+        "environment": environment, "page": page, "filters": filters,
+        "query": query.urlencode(), "retention_days": settings.WEBHOOK_RETENTION_DAYS})

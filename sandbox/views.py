@@ -84,7 +84,9 @@ def api(endpoint: str, scope: str | None = None):
             if key is not None and key.environment == "sandbox":
                 record_call(api_key=key, endpoint=endpoint, method=request.method,
                             status=response.status_code, request_id=request_id,
-                            latency_ms=round((time.perf_counter() - started) * 1000))
+                            latency_ms=round((time.perf_counter() - started) * 1000),
+                            error_body=response.content.decode("utf-8", "replace")
+                            if response.status_code >= 400 else "")
             return response
 
         return wrapper

@@ -1,7 +1,8 @@
 """Usage: one raw row per API call, and hourly and daily rollups that pages read.
 
 Raw rows are written by `services.record_call` (the sandbox API) and by the gateway's
-reports; `services.roll_up_usage` turns them into rollups. Pages never read raw rows.
+reports; `services.roll_up_usage` turns them into rollups. The usage page reads rollups
+only; the request log reads raw rows of the last days, a page at a time.
 """
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.db.models.functions import Now
 
 from keys.models import Environment
 from usage.histogram import BUCKETS
+
+ERROR_BODY_MAX = 4000
 
 
 class StatusClass(models.IntegerChoices):
@@ -37,6 +40,9 @@ class CallRecord(models.Model):
     status = models.PositiveSmallIntegerField()
     latency_ms = models.PositiveIntegerField()
     request_id = models.CharField(max_length=100)
+    # The problem+json body an error answered with, cut at ERROR_BODY_MAX characters; empty
+    # for successes and for calls the gateway reports (it sends no bodies).
+    error_body = models.TextField(blank=True, db_default="")
     occurred_at = models.DateTimeField()
     # When the row was written (statement time): the rollup's watermark follows it, so
     # a call reported late still lands in the hour it occurred in.
@@ -53,6 +59,9 @@ class CallRecord(models.Model):
             # "Received since the watermark" (every few seconds) and retention. A B-tree,
             # not BRIN: after a bulk load every BRIN range would match.
             models.Index(fields=["received_at"], name="usage_call_received"),
+            # The request log: one workspace and environment, newest first, by keyset.
+            models.Index(fields=["workspace", "environment", "-occurred_at", "-id"],
+                         name="usage_call_log"),
         ]
 
     def __str__(self) -> str:

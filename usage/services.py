@@ -23,7 +23,14 @@ from django.utils import timezone
 
 from keys.models import ApiKey, Environment
 from usage.histogram import BUCKETS
-from usage.models import CallRecord, DailyUsage, HourlyUsage, RollupWatermark, WorkspaceUsage
+from usage.models import (
+    ERROR_BODY_MAX,
+    CallRecord,
+    DailyUsage,
+    HourlyUsage,
+    RollupWatermark,
+    WorkspaceUsage,
+)
 from usage.records import MAX_AGE, CallIn, FieldError, InvalidBatch
 
 logger = logging.getLogger(__name__)
@@ -49,8 +56,8 @@ _KEY = "workspace_id, period_start, environment, api_key_id, endpoint, method, s
 # SQL below is assembled from model table names and constants only (hence the S608
 # exemptions); every value travels as a query parameter.
 _INSERT_CALL = (
-    f"INSERT INTO {_CALLS} ({', '.join(CALL_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join(['%s'] * len(CALL_COLUMNS))}) "
+    f"INSERT INTO {_CALLS} ({', '.join(CALL_COLUMNS)}, error_body) "  # noqa: S608
+    f"VALUES ({', '.join(['%s'] * (len(CALL_COLUMNS) + 1))}) "
     "ON CONFLICT (environment, request_id) DO NOTHING"
 )
 _INSERT_CALLS = (
@@ -62,8 +69,12 @@ _INSERT_CALLS = (
 
 
 def record_call(*, api_key, endpoint: str, method: str, status: int, latency_ms: int,
-                request_id: str, occurred_at: datetime | None = None) -> bool:
+                request_id: str, occurred_at: datetime | None = None,
+                error_body: str = "") -> bool:
     """Record one call made with `api_key`; False when its request id was already recorded.
+
+    `error_body`, the problem+json an error answered with, is kept for the request log,
+    cut at ERROR_BODY_MAX characters.
 
     `api_key` is an ApiKey or anything with its `pk`, `workspace_id` and `environment`
     (such as keys.selectors.KeyInfo). One INSERT ... ON CONFLICT DO NOTHING, no lock.
@@ -71,7 +82,8 @@ def record_call(*, api_key, endpoint: str, method: str, status: int, latency_ms:
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_CALL, [
             api_key.workspace_id, api_key.pk, api_key.environment, endpoint, method.upper(),
-            status, latency_ms, request_id, occurred_at or timezone.now()])
+            status, latency_ms, request_id, occurred_at or timezone.now(),
+            error_body[:ERROR_BODY_MAX]])
         return cursor.rowcount == 1
 
 

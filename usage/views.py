@@ -8,11 +8,11 @@ from django.views.decorators.http import require_GET
 from keys.gateway import machine_json, problem, service_token_required
 from keys.models import Environment
 from usage import charts, selectors, services
-from usage.forms import UsageFilterForm
+from usage.forms import RequestLogForm, UsageFilterForm
 from usage.histogram import BUCKETS
 from usage.models import StatusClass
 from usage.records import MAX_BODY_BYTES, InvalidBatch, parse_batch
-from workspaces.scoping import render_scoped, workspace_view
+from workspaces.scoping import environment_view, render_scoped, workspace_view
 
 # The usage page is a sandbox page (DESIGN §1): production calls never show here.
 ENVIRONMENT = Environment.SANDBOX
@@ -57,6 +57,27 @@ def usage_export(request):
     response["Content-Disposition"] = (
         f'attachment; filename="usage-{request.workspace.slug}-{filters.range}-{stamp}.csv"')
     return response
+
+
+@environment_view("read")
+@require_GET
+def request_log(request, environment: str):
+    workspace = request.workspace
+    form = RequestLogForm(request.GET or None,
+                          keys=selectors.key_choices(workspace, environment),
+                          endpoints=selectors.endpoint_choices(workspace, environment))
+    filters = form.filters()
+    page = selectors.request_log(workspace, environment, filters)
+    older = ""
+    if page.next_cursor:
+        query = request.GET.copy()
+        query["before"] = page.next_cursor
+        older = query.urlencode()
+    return render_scoped(request, "usage/requests.html", {
+        "environment": environment, "form": form, "filters": filters, "page": page,
+        "older_query": older, "days": selectors.LOG_DAYS,
+        "kept_days": services.RAW_RETENTION.days,
+    }, status=400 if form.errors else 200)
 
 
 def _invalid(error: InvalidBatch):

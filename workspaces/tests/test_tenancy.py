@@ -136,6 +136,7 @@ def test_every_scoped_url_answers_404_to_a_member_of_another_organization(
 
     assert uncovered == [], "teach this test the URL arguments of: " + ", ".join(uncovered)
     assert len(walked) >= 20
+    assert "GET request_log" in walked
 
 
 @pytest.mark.django_db

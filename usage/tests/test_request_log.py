@@ -175,7 +175,7 @@ def test_the_log_costs_the_same_queries_at_any_size(client, owner, workspace, ca
     client.force_login(owner)
     client.get(log_url(workspace))  # session and caches warm, as for a person
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         response = client.get(log_url(workspace), {"status": "4xx"})
 
     assert len(request_ids(response)) == min(50, len(range(0, calls, 7)))

@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from accounts.services import release_unverified_address
 from audit.models import Action
 from audit.services import record
 
@@ -10,8 +11,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         # An invitation link stashes the invited address as verified. allauth would add it
         # to any sign-up from this session; keep it only when that address is the one typed.
-        if not self.is_email_verified(request, form.cleaned_data.get("email", "")):
+        email = form.cleaned_data.get("email", "")
+        if not self.is_email_verified(request, email):
             self.unstash_verified_email(request)
+        else:
+            # The link proved the address: rows that merely claim it elsewhere go.
+            release_unverified_address(email=email)
         user.full_name = form.cleaned_data.get("full_name", "")
         return super().save_user(request, user, form, commit=commit)
 

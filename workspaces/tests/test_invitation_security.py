@@ -1,0 +1,78 @@
+"""Invitations hold against someone who signs up for free: squatting, stale inviters."""
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+
+from accounts.models import User
+from audit.models import Action, AuditEvent
+from workspaces import services
+from workspaces.models import Invitation, InvitationStatus, Membership
+from workspaces.roles import Role
+
+CFO = "cfo@acme.test"
+
+
+@pytest.fixture
+def organization(workspace):
+    return workspace.organization
+
+
+@pytest.fixture
+def invite(owner, organization, django_capture_on_commit_callbacks):
+    """Invite an address; returns (invitation, token from the emailed link)."""
+
+    def send(email=CFO, roles=(Role.BILLING_CONTACT,), actor=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            invitation, _ = services.invite_member(
+                actor=actor or owner, organization=organization, email=email, roles=roles)
+        token = re.search(r"/invitations/([\w-]+)/", mail.outbox[-1].body).group(1)
+        return invitation, token
+
+    return send
+
+
+@pytest.mark.django_db
+def test_an_unverified_address_on_another_account_does_not_block_the_invitee(
+        client, invite, organization, user_factory, password,
+        django_capture_on_commit_callbacks):
+    # given an attacker who added the CFO's address, unverified, to their own account
+    attacker = user_factory(email="mallory@evil.test")
+    EmailAddress.objects.create(user=attacker, email=CFO, verified=False, primary=False)
+    _, token = invite()
+
+    # when the CFO opens the invitation and signs up with it
+    client.get(reverse("invitation", args=[token]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_signup"), {
+            "full_name": "Carla Fo", "email": CFO, "password1": password, "password2": password,
+        })
+
+    # then the CFO has an account with the address verified, and has joined
+    cfo = User.objects.get(email=CFO)
+    assert EmailAddress.objects.get(email=CFO).user == cfo
+    assert EmailAddress.objects.get(email=CFO).verified
+    assert Membership.objects.get(user=cfo).organization == organization
+    assert Invitation.objects.get().status == InvitationStatus.ACCEPTED
+    page = client.get(reverse("organization_home", args=[organization.slug]))
+    assert organization.name in page.content.decode()
+    assert not [m for m in mail.outbox if "already" in m.subject.lower()]
+    released = AuditEvent.objects.get(action=Action.EMAIL_REMOVED, target_id=str(attacker.pk))
+    assert released.details["email"] == CFO
+
+
+@pytest.mark.django_db
+def test_a_sign_up_without_the_invitation_does_not_take_an_address(client, user_factory,
+                                                                   password):
+    holder = user_factory(email="holder@acme.test")
+    EmailAddress.objects.create(user=holder, email=CFO, verified=False, primary=False)
+
+    client.post(reverse("account_signup"), {
+        "full_name": "Someone", "email": CFO, "password1": password, "password2": password,
+    })
+
+    assert EmailAddress.objects.get(email=CFO).user == holder
+    assert not User.objects.filter(email=CFO).exists()

@@ -3,7 +3,7 @@
 from allauth.account.signals import user_signed_up
 from django.dispatch import receiver
 
-from workspaces.services import accept_invitation, find_invitation, invitation_problem
+from workspaces.services.invitations import accept_invitation, find_invitation, invitation_problem
 
 SESSION_KEY = "invitation_token"
 

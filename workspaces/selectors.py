@@ -18,7 +18,7 @@ from workspaces.models import (
     WorkspaceUserObjectPermission,
 )
 from workspaces.roles import Role
-from workspaces.services import joinable_organizations
+from workspaces.services.join_requests import joinable_organizations
 
 
 def access_facts(user) -> AccessFacts:

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_state
-from workspaces import services
 from workspaces.forms import (
     ApproveJoinForm,
     BillingProfileForm,
@@ -32,6 +31,30 @@ from workspaces.receivers import SESSION_KEY
 from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
 from workspaces.scoping import CapabilityDenied, org_view, render_scoped, require
 from workspaces.selectors import access_facts_for, holders_of, members_of
+from workspaces.services.billing import update_billing_profile
+from workspaces.services.invitations import (
+    accept_invitation,
+    decline_invitation,
+    find_invitation,
+    invitation_problem,
+    invite_member,
+    resend_invitation,
+    revoke_invitation,
+)
+from workspaces.services.join_requests import (
+    approve_join_request,
+    cancel_join_request,
+    decline_join_request,
+    joinable_organizations,
+    request_to_join,
+)
+from workspaces.services.members import (
+    change_roles,
+    leave_organization,
+    remove_member,
+    restrict_member,
+)
+from workspaces.services.organizations import create_organization, create_workspace
 
 
 def _submit(form, call):
@@ -64,7 +87,7 @@ def access(request):
 def access_invitation_accept(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
     try:
-        membership = services.accept_invitation(actor=request.user, invitation_id=invitation_id)
+        membership = accept_invitation(actor=request.user, invitation_id=invitation_id)
     except ValidationError as error:
         _flash_error(request, error)
         return redirect("access")
@@ -76,8 +99,8 @@ def access_invitation_accept(request, invitation_id: int):
 def access_invitation_decline(request, invitation_id: int):
     get_object_or_404(Invitation.objects.addressed_to(request.user), pk=invitation_id)
     try:
-        invitation = services.decline_invitation(actor=request.user,
-                                                 invitation_id=invitation_id)
+        invitation = decline_invitation(actor=request.user,
+                                        invitation_id=invitation_id)
     except ValidationError as error:
         _flash_error(request, error)
     else:
@@ -88,8 +111,8 @@ def access_invitation_decline(request, invitation_id: int):
 @require_POST
 def access_join_request_create(request):
     form = JoinRequestForm(request.POST,
-                           organizations=services.joinable_organizations(request.user))
-    join_request = _submit(form, lambda d: services.request_to_join(
+                           organizations=joinable_organizations(request.user))
+    join_request = _submit(form, lambda d: request_to_join(
         actor=request.user, organization_id=d["organization"], message=d["message"]))
     if join_request is None:
         for error in form.errors.values():
@@ -101,7 +124,7 @@ def access_join_request_create(request):
 def access_join_request_cancel(request, join_request_id: int):
     get_object_or_404(JoinRequest.objects.by_user(request.user), pk=join_request_id)
     try:
-        services.cancel_join_request(actor=request.user, join_request_id=join_request_id)
+        cancel_join_request(actor=request.user, join_request_id=join_request_id)
     except ValidationError as error:
         _flash_error(request, error)
     else:
@@ -113,15 +136,15 @@ def access_join_request_cancel(request, join_request_id: int):
 def invitation(request, token: str):
     """The emailed link. Anyone holding it sees whom it invites; only the invited,
     verified address can take it."""
-    found = services.find_invitation(token)
+    found = find_invitation(token)
     user = request.user if request.user.is_authenticated else None
     if found and user and found.status == "accepted" and found.decided_by_id == user.pk:
         # Back from signing up with this link: the invitation was taken on the way.
         return redirect("organization_home", found.organization.slug)
-    problem = services.invitation_problem(found, user)
+    problem = invitation_problem(found, user)
     if request.method == "POST" and user is not None and problem is None:
-        handler = (services.decline_invitation if request.POST.get("decision") == "decline"
-                   else services.accept_invitation)
+        handler = (decline_invitation if request.POST.get("decision") == "decline"
+                   else accept_invitation)
         try:
             result = handler(actor=user, invitation_id=found.pk)
         except ValidationError as error:
@@ -145,7 +168,7 @@ def organization_create(request):
     form = NameForm(request.POST or None, label="Organization name",
                     help_text="Your company's name as your teammates know it.")
     if request.method == "POST":
-        organization = _submit(form, lambda d: services.create_organization(
+        organization = _submit(form, lambda d: create_organization(
             actor=request.user, name=d["name"]))
         if organization:
             messages.success(request, f"{organization} is created and you are its Owner.")
@@ -172,7 +195,7 @@ def workspace_create(request):
     form = NameForm(request.POST or None, initial={"name": suggestion}, label="Workspace name",
                     help_text="One workspace per integration or app, e.g. “Payouts app”.")
     if request.method == "POST":
-        workspace = _submit(form, lambda d: services.create_workspace(
+        workspace = _submit(form, lambda d: create_workspace(
             actor=request.user, organization=request.organization, name=d["name"]))
         if workspace:
             messages.success(request, f"Workspace {workspace} is created.")
@@ -200,13 +223,13 @@ def member_detail(request, membership_id: int):
         action = request.POST.get("action")
         if action == "roles":
             roles_form = MemberRolesForm(request.POST, prefix="roles")
-            done = _submit(roles_form, lambda d: services.change_roles(
+            done = _submit(roles_form, lambda d: change_roles(
                 actor=request.user, organization=request.organization,
                 membership_id=member.pk, roles=d["roles"]))
         elif action == "access":
             access_form = MemberAccessForm(request.POST, organization=request.organization,
                                            prefix="access")
-            done = _submit(access_form, lambda d: services.restrict_member(
+            done = _submit(access_form, lambda d: restrict_member(
                 actor=request.user, organization=request.organization,
                 membership_id=member.pk, workspaces=access_form.chosen()))
         else:
@@ -223,8 +246,8 @@ def member_detail(request, membership_id: int):
 @require_POST
 def member_remove(request, membership_id: int):
     try:
-        member = services.remove_member(actor=request.user, organization=request.organization,
-                                        membership_id=membership_id)
+        member = remove_member(actor=request.user, organization=request.organization,
+                               membership_id=membership_id)
     except ValidationError as error:
         _flash_error(request, error)
         return redirect("members", request.organization.slug)
@@ -236,7 +259,7 @@ def member_remove(request, membership_id: int):
 def organization_leave(request):
     if request.method == "POST":
         try:
-            services.leave_organization(actor=request.user, organization=request.organization)
+            leave_organization(actor=request.user, organization=request.organization)
         except ValidationError as error:
             _flash_error(request, error)
         else:
@@ -249,7 +272,7 @@ def organization_leave(request):
 def invitations(request):
     form = InviteForm(request.POST or None, organization=request.organization)
     if request.method == "POST":
-        result = _submit(form, lambda d: services.invite_member(
+        result = _submit(form, lambda d: invite_member(
             actor=request.user, organization=request.organization, email=d["email"],
             roles=d["roles"], workspaces=d["workspaces"]))
         if result:
@@ -258,7 +281,7 @@ def invitations(request):
                 messages.success(request, f"Invitation sent to {invitation.email}.")
             else:
                 messages.info(request, f"{invitation.email} already has an open invitation "
-                                       f"(sent {invitation.last_sent_at:%d %b}); resend it below.")
+                              f"(sent {invitation.last_sent_at:%d %b}); resend it below.")
             return redirect("invitations", request.organization.slug)
     pending = (Invitation.objects.for_organization(request.organization)
                .filter(status="pending").select_related("invited_by")
@@ -284,9 +307,9 @@ def _invitation_action(service, done: str):
     return view
 
 
-invitation_resend = _invitation_action(services.resend_invitation,
+invitation_resend = _invitation_action(resend_invitation,
                                        "A new link was sent to {email}.")
-invitation_revoke = _invitation_action(services.revoke_invitation,
+invitation_revoke = _invitation_action(revoke_invitation,
                                        "The invitation to {email} was revoked.")
 
 
@@ -308,12 +331,12 @@ def join_request_decide(request, join_request_id: int, decision: str):
         pk=join_request_id)
     if decision == "approve":
         form = ApproveJoinForm(request.POST)
-        done = _submit(form, lambda d: services.approve_join_request(
+        done = _submit(form, lambda d: approve_join_request(
             actor=request.user, organization=request.organization,
             join_request_id=join_request.pk, roles=d["roles"]))
     else:
         form = DeclineJoinForm(request.POST)
-        done = _submit(form, lambda d: services.decline_join_request(
+        done = _submit(form, lambda d: decline_join_request(
             actor=request.user, organization=request.organization,
             join_request_id=join_request.pk, reason=d["reason"]))
     if done:
@@ -332,7 +355,7 @@ def billing(request):
     form = BillingProfileForm(request.POST or None, instance=profile)
     if request.method == "POST":
         require(request, "billing.manage")
-        saved = _submit(form, lambda d: services.update_billing_profile(
+        saved = _submit(form, lambda d: update_billing_profile(
             actor=request.user, organization=request.organization, data=d))
         if saved:
             messages.success(request, "Billing profile saved.")

@@ -11,8 +11,8 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent
 from audit.services import record
 from onboarding import services
-from workspaces import services as workspace_services
 from workspaces.roles import Role
+from workspaces.services.invitations import invite_member
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def story(workspace, owner):
     """A workspace with a few real events."""
     services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
                                     expected_monthly_calls=5, product_areas=["accounts"])
-    workspace_services.invite_member(actor=owner, organization=workspace.organization,
-                                     email="dana@acme.test", roles=[Role.BILLING_CONTACT])
+    invite_member(actor=owner, organization=workspace.organization,
+                  email="dana@acme.test", roles=[Role.BILLING_CONTACT])
     return workspace
 
 

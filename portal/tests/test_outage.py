@@ -8,8 +8,8 @@ from kombu.exceptions import OperationalError
 
 from accounts import tasks
 from keys.tests.factories import approve_sandbox, issue
-from workspaces import services
 from workspaces.roles import Role
+from workspaces.services.invitations import invite_member
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"
 
@@ -53,8 +53,8 @@ def test_mail_is_sent_inline_when_the_broker_cannot_take_it(
     monkeypatch.setattr(tasks.send_email, "delay", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.invite_member(actor=owner, organization=workspace.organization,
-                               email="dana@acme.test", roles=[Role.VIEWER])
+        invite_member(actor=owner, organization=workspace.organization,
+                      email="dana@acme.test", roles=[Role.VIEWER])
 
     assert [m.to for m in mail.outbox] == [["dana@acme.test"]]
 

@@ -71,14 +71,15 @@ def test_resend_for_a_verified_address_sends_nothing(
 def test_a_removed_member_invited_again_sees_the_invitation(
     client, workspace, owner, membership_factory
 ):
-    from workspaces import services
     from workspaces.roles import Role
+    from workspaces.services.invitations import invite_member
+    from workspaces.services.members import remove_member
 
     member = membership_factory(organization=workspace.organization)
-    services.remove_member(actor=owner, organization=workspace.organization,
-                           membership_id=member.pk)
-    services.invite_member(actor=owner, organization=workspace.organization,
-                           email=member.user.email, roles=[Role.VIEWER])
+    remove_member(actor=owner, organization=workspace.organization,
+                  membership_id=member.pk)
+    invite_member(actor=owner, organization=workspace.organization,
+                  email=member.user.email, roles=[Role.VIEWER])
     client.force_login(member.user)
 
     text = client.get(reverse("access")).content.decode()

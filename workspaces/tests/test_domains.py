@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
-from workspaces import domain_claims, services, tasks
+from workspaces import domain_claims, tasks
 from workspaces.domains import provider_kind, txt_name, txt_value
 from workspaces.models import DomainClaim, DomainStatus
 from workspaces.roles import Role
+from workspaces.services.join_requests import joinable_organizations
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_a_claim_is_pending_with_its_own_token_until_dns_proves_it(dns, dana, ac
     assert (claim.domain, claim.status, claim.claimed_by) == ("acme.test", "pending", dana)
     assert len(claim.token) >= 32
     assert txt_name(claim.domain) == "_portal-verification.acme.test"
-    assert list(services.joinable_organizations(sam)) == []
+    assert list(joinable_organizations(sam)) == []
     [event] = AuditEvent.objects.filter(action=Action.DOMAIN_CLAIMED)
     assert (event.actor, event.organization, event.details) == (
         dana, acme, {"domain": "acme.test"})
@@ -83,7 +84,7 @@ def test_the_record_found_verifies_the_domain_and_offers_ask_to_join(dns, acme, 
     assert checked.status == DomainStatus.VERIFIED
     assert checked.verified_at is not None and checked.check_error == ""
     assert dns.resolver.queries == ["_portal-verification.acme.test"]
-    assert list(services.joinable_organizations(sam)) == [acme]
+    assert list(joinable_organizations(sam)) == [acme]
     [event] = AuditEvent.objects.filter(action=Action.DOMAIN_VERIFIED)
     assert (event.actor, event.details) == (acme.created_by, {"domain": "acme.test"})
 
@@ -143,7 +144,7 @@ def test_a_pending_claim_does_not_block_another_organization_from_proving_it(
     assert _check(claim).status == DomainStatus.VERIFIED
     assert _check(squatter).status == DomainStatus.PENDING
     assert squatter.token != claim.token
-    assert list(services.joinable_organizations(sam)) == [acme]
+    assert list(joinable_organizations(sam)) == [acme]
     errors = _error_on("domain", lambda: _claim(
         globex.__class__.objects.create(name="Initech", slug="initech",
                                         created_by=globex.created_by)))
@@ -183,7 +184,7 @@ def test_the_periodic_recheck_sends_a_domain_whose_record_disappeared_back_to_pe
 
     claim.refresh_from_db()
     assert claim.status == DomainStatus.PENDING and claim.lost_at is not None
-    assert list(services.joinable_organizations(sam)) == []
+    assert list(joinable_organizations(sam)) == []
     [event] = AuditEvent.objects.filter(action=Action.DOMAIN_UNVERIFIED)
     assert (event.actor, event.organization) == (None, acme)
     client.force_login(acme.created_by)
@@ -253,7 +254,7 @@ def test_an_owner_claims_checks_and_releases_on_the_domains_page(dns, client, ac
                        follow=True).content.decode()
     assert "acme.test is released." in page
     assert not DomainClaim.objects.exists()
-    assert list(services.joinable_organizations(sam)) == []
+    assert list(joinable_organizations(sam)) == []
     [event] = AuditEvent.objects.filter(action=Action.DOMAIN_RELEASED)
     assert event.details == {"domain": "acme.test", "status": "verified", "by_staff": False}
 

@@ -15,11 +15,20 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import Action, AuditEvent
-from workspaces import services
 from workspaces.forms import InviteForm
 from workspaces.models import Invitation, InvitationStatus, Membership, Workspace
 from workspaces.roles import Role
-from workspaces.services import InvitationError
+from workspaces.services.invitations import (
+    InvitationError,
+    accept_invitation,
+    decline_invitation,
+    find_invitation,
+    invitation_problem,
+    invite_member,
+    resend_invitation,
+    revoke_invitation,
+)
+from workspaces.services.members import restrict_member
 
 INVITED = "new.hire@acme.test"
 LINK = re.compile(r"https?://[^\s]+/invitations/(?P<token>[A-Za-z0-9_-]+)/")
@@ -50,7 +59,7 @@ def invite(owner, organization, django_capture_on_commit_callbacks):
 
     def send(email=INVITED, roles=(Role.DEVELOPER,), workspaces=()):
         with django_capture_on_commit_callbacks(execute=True):
-            invitation, created = services.invite_member(
+            invitation, created = invite_member(
                 actor=owner, organization=organization, email=email, roles=roles,
                 workspaces=workspaces)
         assert created
@@ -96,10 +105,10 @@ def test_two_invitations_get_different_tokens(invite):
 def test_an_unknown_token_finds_nothing_and_its_page_is_404(client, invite):
     invite()
 
-    assert services.find_invitation("not-a-real-token") is None
+    assert find_invitation("not-a-real-token") is None
     response = client.get(reverse("invitation", args=["not-a-real-token"]))
     assert response.status_code == 404
-    assert services.invitation_problem(None).code == "not_found"
+    assert invitation_problem(None).code == "not_found"
 
 
 # --- mail only after commit ------------------------------------------------------------
@@ -110,8 +119,8 @@ def test_invitation_email_is_sent_only_after_commit(
     owner, organization, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.invite_member(actor=owner, organization=organization, email=INVITED,
-                               roles=[Role.DEVELOPER])
+        invite_member(actor=owner, organization=organization, email=INVITED,
+                      roles=[Role.DEVELOPER])
         assert mail.outbox == []  # not committed yet
 
     assert len(callbacks) == 1
@@ -126,8 +135,8 @@ def test_an_invitation_rolled_back_sends_no_email(
 ):
     with (django_capture_on_commit_callbacks(execute=True) as callbacks,
           pytest.raises(RuntimeError), transaction.atomic()):
-        services.invite_member(actor=owner, organization=organization, email=INVITED,
-                               roles=[Role.DEVELOPER])
+        invite_member(actor=owner, organization=organization, email=INVITED,
+                      roles=[Role.DEVELOPER])
         raise RuntimeError("the surrounding work failed")
 
     assert callbacks == []
@@ -143,7 +152,7 @@ def test_the_invited_user_joins_with_the_invited_roles(invite, organization, use
     invitation, _ = invite(roles=[Role.TECHNICAL_LEAD, Role.SECURITY_OWNER])
     invitee = user_factory(email=INVITED)
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.organization == organization
     assert membership.user == invitee
@@ -159,9 +168,9 @@ def test_the_invited_user_joins_with_the_invited_roles(invite, organization, use
 def test_an_invitation_can_be_used_only_once(invite, user_factory):
     invitation, _ = invite()
     invitee = user_factory(email=INVITED)
-    services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
-    code = _problem_code(lambda: services.accept_invitation(actor=invitee,
+    code = _problem_code(lambda: accept_invitation(actor=invitee,
                                                             invitation_id=invitation.pk))
 
     assert code == "used"
@@ -181,7 +190,7 @@ def test_an_invitation_still_works_just_before_it_expires(invite, user_factory, 
     invitee = user_factory(email=INVITED)
     _freeze_clock(monkeypatch, invitation.expires_at - timedelta(minutes=1))
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.is_active
 
@@ -192,7 +201,7 @@ def test_an_invitation_expires_after_seven_days(invite, user_factory, monkeypatc
     invitee = user_factory(email=INVITED)
     _freeze_clock(monkeypatch, invitation.created_at + timedelta(days=7, seconds=1))
 
-    code = _problem_code(lambda: services.accept_invitation(actor=invitee,
+    code = _problem_code(lambda: accept_invitation(actor=invitee,
                                                             invitation_id=invitation.pk))
 
     assert code == "expired"
@@ -207,7 +216,7 @@ def test_an_expired_invitation_is_not_pending(invite):
 
     assert not Invitation.objects.pending().filter(pk=invitation.pk).exists()
     invitation.refresh_from_db()
-    assert services.invitation_problem(invitation).code == "expired"
+    assert invitation_problem(invitation).code == "expired"
 
 
 @pytest.mark.django_db
@@ -215,7 +224,7 @@ def test_a_user_with_another_verified_email_cannot_accept(invite, user_factory):
     invitation, _ = invite()
     someone_else = user_factory(email="someone.else@acme.test")
 
-    code = _problem_code(lambda: services.accept_invitation(actor=someone_else,
+    code = _problem_code(lambda: accept_invitation(actor=someone_else,
                                                             invitation_id=invitation.pk))
 
     assert code == "wrong_email"
@@ -229,7 +238,7 @@ def test_an_unverified_matching_address_cannot_accept(invite, user_factory):
     invitation, _ = invite()
     unverified = user_factory(email=INVITED, verified=False)
 
-    code = _problem_code(lambda: services.accept_invitation(actor=unverified,
+    code = _problem_code(lambda: accept_invitation(actor=unverified,
                                                             invitation_id=invitation.pk))
 
     assert code == "wrong_email"
@@ -242,7 +251,7 @@ def test_a_verified_secondary_address_may_accept(invite, user_factory):
     invitee = user_factory(email="private@example.org")
     EmailAddress.objects.create(user=invitee, email=INVITED, verified=True, primary=False)
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.user == invitee
 
@@ -285,16 +294,16 @@ def test_resend_issues_a_new_token_and_the_old_one_stops_working(
     invitation, old_token = invite()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend_invitation(actor=owner, organization=organization,
-                                   invitation_id=invitation.pk)
+        resend_invitation(actor=owner, organization=organization,
+                          invitation_id=invitation.pk)
 
     assert len(mail.outbox) == 2
     assert mail.outbox[1].to == [INVITED]
     new_token = _token_in(mail.outbox[1])
     assert new_token != old_token
-    assert services.find_invitation(old_token) is None
+    assert find_invitation(old_token) is None
     assert client.get(reverse("invitation", args=[old_token])).status_code == 404
-    assert services.find_invitation(new_token).pk == invitation.pk
+    assert find_invitation(new_token).pk == invitation.pk
     assert client.get(reverse("invitation", args=[new_token])).status_code == 200
 
 
@@ -307,8 +316,8 @@ def test_resend_extends_the_expiry_and_counts_the_sends(
     _freeze_clock(monkeypatch, five_days_later)
 
     with django_capture_on_commit_callbacks(execute=True):
-        resent = services.resend_invitation(actor=owner, organization=organization,
-                                            invitation_id=invitation.pk)
+        resent = resend_invitation(actor=owner, organization=organization,
+                                   invitation_id=invitation.pk)
 
     resent.refresh_from_db()
     assert resent.expires_at == five_days_later + timedelta(days=7)
@@ -316,8 +325,8 @@ def test_resend_extends_the_expiry_and_counts_the_sends(
     assert resent.send_count == 2
     # Still usable after the first link would have expired.
     _freeze_clock(monkeypatch, five_days_later + timedelta(days=6))
-    membership = services.accept_invitation(actor=user_factory(email=INVITED),
-                                            invitation_id=invitation.pk)
+    membership = accept_invitation(actor=user_factory(email=INVITED),
+                                   invitation_id=invitation.pk)
     assert membership.is_active
 
 
@@ -329,11 +338,11 @@ def test_an_expired_invitation_can_be_resent(
     _freeze_clock(monkeypatch, invitation.expires_at + timedelta(days=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resend_invitation(actor=owner, organization=organization,
-                                   invitation_id=invitation.pk)
+        resend_invitation(actor=owner, organization=organization,
+                          invitation_id=invitation.pk)
 
-    membership = services.accept_invitation(actor=user_factory(email=INVITED),
-                                            invitation_id=invitation.pk)
+    membership = accept_invitation(actor=user_factory(email=INVITED),
+                                   invitation_id=invitation.pk)
     assert membership.roles == [Role.DEVELOPER]
 
 
@@ -342,10 +351,10 @@ def test_a_revoked_invitation_cannot_be_accepted(invite, owner, organization, us
     invitation, _ = invite()
     invitee = user_factory(email=INVITED)
 
-    services.revoke_invitation(actor=owner, organization=organization,
-                               invitation_id=invitation.pk)
+    revoke_invitation(actor=owner, organization=organization,
+                      invitation_id=invitation.pk)
 
-    code = _problem_code(lambda: services.accept_invitation(actor=invitee,
+    code = _problem_code(lambda: accept_invitation(actor=invitee,
                                                             invitation_id=invitation.pk))
     assert code == "revoked"
     assert not Membership.objects.filter(user=invitee).exists()
@@ -354,12 +363,12 @@ def test_a_revoked_invitation_cannot_be_accepted(invite, owner, organization, us
 @pytest.mark.django_db
 def test_a_revoked_invitation_cannot_be_resent(invite, owner, organization):
     invitation, _ = invite()
-    services.revoke_invitation(actor=owner, organization=organization,
-                               invitation_id=invitation.pk)
+    revoke_invitation(actor=owner, organization=organization,
+                      invitation_id=invitation.pk)
 
     with pytest.raises(ValidationError, match="already revoked"):
-        services.resend_invitation(actor=owner, organization=organization,
-                                   invitation_id=invitation.pk)
+        resend_invitation(actor=owner, organization=organization,
+                          invitation_id=invitation.pk)
 
 
 @pytest.mark.django_db
@@ -371,8 +380,8 @@ def test_an_invitation_of_another_organization_cannot_be_revoked(
     membership_factory(user=other.created_by, organization=other, roles=[Role.OWNER])
 
     with pytest.raises(ValidationError, match="does not exist"):
-        services.revoke_invitation(actor=other.created_by, organization=other,
-                                   invitation_id=invitation.pk)
+        revoke_invitation(actor=other.created_by, organization=other,
+                          invitation_id=invitation.pk)
 
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.PENDING
@@ -383,11 +392,11 @@ def test_a_declined_invitation_cannot_be_accepted_later(invite, user_factory):
     invitation, _ = invite()
     invitee = user_factory(email=INVITED)
 
-    services.decline_invitation(actor=invitee, invitation_id=invitation.pk)
+    decline_invitation(actor=invitee, invitation_id=invitation.pk)
 
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.DECLINED
-    code = _problem_code(lambda: services.accept_invitation(actor=invitee,
+    code = _problem_code(lambda: accept_invitation(actor=invitee,
                                                             invitation_id=invitation.pk))
     assert code == "declined"
     assert not Membership.objects.filter(user=invitee).exists()
@@ -397,7 +406,7 @@ def test_a_declined_invitation_cannot_be_accepted_later(invite, user_factory):
 def test_only_the_invited_address_may_decline(invite, user_factory):
     invitation, _ = invite()
 
-    code = _problem_code(lambda: services.decline_invitation(
+    code = _problem_code(lambda: decline_invitation(
         actor=user_factory(email="someone.else@acme.test"), invitation_id=invitation.pk))
 
     assert code == "wrong_email"
@@ -415,7 +424,7 @@ def test_inviting_the_same_address_again_returns_the_open_invitation(
     invitation, _ = invite()
 
     with django_capture_on_commit_callbacks(execute=True):
-        again, created = services.invite_member(
+        again, created = invite_member(
             actor=owner, organization=organization, email="New.Hire@ACME.test",
             roles=[Role.VIEWER])
 
@@ -434,8 +443,8 @@ def test_inviting_after_the_old_invitation_expired_makes_a_new_one(
     Invitation.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(hours=1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        new, created = services.invite_member(actor=owner, organization=organization,
-                                              email=INVITED, roles=[Role.VIEWER])
+        new, created = invite_member(actor=owner, organization=organization,
+                                     email=INVITED, roles=[Role.VIEWER])
 
     assert created is True
     assert new.pk != old.pk
@@ -452,8 +461,8 @@ def test_inviting_an_active_member_is_refused_on_the_email_field(
                                 user=user_factory(email="already@acme.test"))
 
     with pytest.raises(ValidationError) as raised:
-        services.invite_member(actor=owner, organization=organization,
-                               email="Already@Acme.test", roles=[Role.VIEWER])
+        invite_member(actor=owner, organization=organization,
+                      email="Already@Acme.test", roles=[Role.VIEWER])
 
     assert list(raised.value.error_dict) == ["email"]
     assert f"already a member of {organization}" in raised.value.message_dict["email"][0]
@@ -469,9 +478,9 @@ def test_a_removed_member_can_be_invited_back(
                                 user=user_factory(email=INVITED))
 
     with django_capture_on_commit_callbacks(execute=True):
-        invitation, created = services.invite_member(
+        invitation, created = invite_member(
             actor=owner, organization=organization, email=INVITED, roles=[Role.VIEWER])
-    membership = services.accept_invitation(actor=former.user, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=former.user, invitation_id=invitation.pk)
 
     assert created is True
     assert membership.pk == former.pk
@@ -507,8 +516,8 @@ def test_posting_a_forged_role_to_the_invitations_page_is_refused(
 @pytest.mark.parametrize("roles", [["superuser"], [Role.DEVELOPER, "admin"], []])
 def test_the_service_refuses_forged_or_missing_roles(owner, organization, roles):
     with pytest.raises(ValidationError) as raised:
-        services.invite_member(actor=owner, organization=organization, email=INVITED,
-                               roles=roles)
+        invite_member(actor=owner, organization=organization, email=INVITED,
+                      roles=roles)
 
     assert list(raised.value.error_dict) == ["roles"]
     assert not Invitation.objects.exists()
@@ -521,8 +530,8 @@ def test_the_service_refuses_a_workspace_of_another_organization(
     foreign = workspace_factory()
 
     with pytest.raises(ValidationError) as raised:
-        services.invite_member(actor=owner, organization=organization, email=INVITED,
-                               roles=[Role.DEVELOPER], workspaces=[foreign])
+        invite_member(actor=owner, organization=organization, email=INVITED,
+                      roles=[Role.DEVELOPER], workspaces=[foreign])
 
     assert list(raised.value.error_dict) == ["workspaces"]
     assert not Invitation.objects.exists()
@@ -554,7 +563,7 @@ def test_an_invitation_limited_to_workspaces_shows_the_member_only_those(
     invitation, _ = invite(workspaces=[other])
     invitee = user_factory(email=INVITED)
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.restricted
     assert list(Workspace.objects.visible_to(invitee)) == [other]
@@ -570,7 +579,7 @@ def test_an_unlimited_invitation_shows_every_workspace(
     invitation, _ = invite()
     invitee = user_factory(email=INVITED)
 
-    services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert list(Workspace.objects.visible_to(invitee)) == [workspace, other]
 
@@ -588,8 +597,8 @@ def _only_new_event(before: set[int]) -> AuditEvent:
 def test_invite_writes_one_audit_event(owner, organization):
     before = set(AuditEvent.objects.values_list("pk", flat=True))
 
-    invitation, _ = services.invite_member(actor=owner, organization=organization,
-                                           email=INVITED, roles=[Role.DEVELOPER])
+    invitation, _ = invite_member(actor=owner, organization=organization,
+                                  email=INVITED, roles=[Role.DEVELOPER])
 
     event = _only_new_event(before)
     assert (event.action, event.actor, event.organization) == (
@@ -601,8 +610,8 @@ def test_invite_writes_one_audit_event(owner, organization):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("service", "action"), [
-    (services.resend_invitation, Action.INVITATION_RESENT),
-    (services.revoke_invitation, Action.INVITATION_REVOKED),
+    (resend_invitation, Action.INVITATION_RESENT),
+    (revoke_invitation, Action.INVITATION_REVOKED),
 ])
 def test_owner_actions_on_an_invitation_write_one_audit_event(
     invite, owner, organization, service, action
@@ -620,8 +629,8 @@ def test_owner_actions_on_an_invitation_write_one_audit_event(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("service", "action"), [
-    (services.accept_invitation, Action.INVITATION_ACCEPTED),
-    (services.decline_invitation, Action.INVITATION_DECLINED),
+    (accept_invitation, Action.INVITATION_ACCEPTED),
+    (decline_invitation, Action.INVITATION_DECLINED),
 ])
 def test_the_invitees_answer_writes_one_audit_event(
     invite, organization, user_factory, service, action
@@ -644,7 +653,7 @@ def test_a_refused_acceptance_writes_no_audit_event(invite, user_factory):
     before = set(AuditEvent.objects.values_list("pk", flat=True))
 
     with pytest.raises(InvitationError):
-        services.accept_invitation(actor=outsider, invitation_id=invitation.pk)
+        accept_invitation(actor=outsider, invitation_id=invitation.pk)
 
     assert not AuditEvent.objects.exclude(pk__in=before).exists()
 
@@ -710,8 +719,8 @@ def test_signing_up_from_the_link_with_another_address_needs_verification_and_do
 def test_two_concurrent_acceptances_create_exactly_one_membership(
     owner, organization, user_factory
 ):
-    invitation, _ = services.invite_member(actor=owner, organization=organization,
-                                           email=INVITED, roles=[Role.DEVELOPER])
+    invitation, _ = invite_member(actor=owner, organization=organization,
+                                  email=INVITED, roles=[Role.DEVELOPER])
     invitee = user_factory(email=INVITED)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -719,7 +728,7 @@ def test_two_concurrent_acceptances_create_exactly_one_membership(
     def accept():
         try:
             barrier.wait(timeout=10)
-            services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+            accept_invitation(actor=invitee, invitation_id=invitation.pk)
             outcomes.append("joined")
         except InvitationError as error:
             outcomes.append(error.code)
@@ -751,7 +760,7 @@ def test_accepting_an_invitation_never_narrows_an_existing_members_access(
     membership_factory(user=invitee, organization=workspace.organization,
                        roles=[Role.DEVELOPER])
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.roles == [Role.DEVELOPER, Role.BILLING_CONTACT]
     assert membership.restricted is False
@@ -768,10 +777,10 @@ def test_accepting_an_invitation_adds_its_workspaces_to_a_restricted_member(
     invitee = user_factory(email=INVITED)
     existing = membership_factory(user=invitee, organization=workspace.organization,
                                   roles=[Role.VIEWER])
-    services.restrict_member(actor=owner, organization=workspace.organization,
-                             membership_id=existing.pk, workspaces=[second])
+    restrict_member(actor=owner, organization=workspace.organization,
+                    membership_id=existing.pk, workspaces=[second])
 
-    membership = services.accept_invitation(actor=invitee, invitation_id=invitation.pk)
+    membership = accept_invitation(actor=invitee, invitation_id=invitation.pk)
 
     assert membership.restricted is True
     assert list(Workspace.objects.visible_to(invitee)) == [second, third]

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
-from workspaces import services
 from workspaces.models import (
     JoinRequest,
     JoinRequestStatus,
@@ -13,6 +12,13 @@ from workspaces.models import (
     Workspace,
 )
 from workspaces.roles import Role
+from workspaces.services.join_requests import (
+    approve_join_request,
+    cancel_join_request,
+    decline_join_request,
+    joinable_organizations,
+    request_to_join,
+)
 
 NOT_JOINABLE = ("You can ask to join only an organization that verified the domain of your "
                 "email address.")
@@ -49,7 +55,7 @@ def ask(sam, acme_claimed, django_capture_on_commit_callbacks):
 
     def send(message=""):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.request_to_join(actor=sam, organization_id=acme_claimed.pk,
+            return request_to_join(actor=sam, organization_id=acme_claimed.pk,
                                              message=message)
 
     return send
@@ -95,7 +101,7 @@ def test_nobody_joins_by_asking(ask, sam, acme_claimed, workspace_factory):
 @pytest.mark.django_db
 def test_asking_an_organization_that_did_not_claim_the_domain_is_refused(sam, acme):
     with pytest.raises(ValidationError) as raised:
-        services.request_to_join(actor=sam, organization_id=acme.pk)
+        request_to_join(actor=sam, organization_id=acme.pk)
 
     assert raised.value.messages == [NOT_JOINABLE]
     assert not JoinRequest.objects.exists()
@@ -106,7 +112,7 @@ def test_asking_with_an_address_of_another_domain_is_refused(acme_claimed, user_
     outsider = user_factory(email="eve@globex.test")
 
     with pytest.raises(ValidationError) as raised:
-        services.request_to_join(actor=outsider, organization_id=acme_claimed.pk)
+        request_to_join(actor=outsider, organization_id=acme_claimed.pk)
 
     assert raised.value.messages == [NOT_JOINABLE]
     assert not JoinRequest.objects.exists()
@@ -117,7 +123,7 @@ def test_asking_with_an_unverified_address_of_the_domain_is_refused(acme_claimed
     unverified = user_factory(email="mallory@acme.test", verified=False)
 
     with pytest.raises(ValidationError) as raised:
-        services.request_to_join(actor=unverified, organization_id=acme_claimed.pk)
+        request_to_join(actor=unverified, organization_id=acme_claimed.pk)
 
     assert raised.value.messages == [NOT_JOINABLE]
     assert not JoinRequest.objects.exists()
@@ -128,7 +134,7 @@ def test_a_verified_secondary_address_of_the_domain_is_enough(acme_claimed, user
     contractor = user_factory(email="kim@example.org")
     EmailAddress.objects.create(user=contractor, email="kim@acme.test", verified=True)
 
-    join_request = services.request_to_join(actor=contractor, organization_id=acme_claimed.pk)
+    join_request = request_to_join(actor=contractor, organization_id=acme_claimed.pk)
 
     assert join_request.status == JoinRequestStatus.PENDING
 
@@ -138,7 +144,7 @@ def test_a_member_cannot_ask_to_join_again(acme_claimed, sam, membership_factory
     membership_factory(user=sam, organization=acme_claimed, roles=[Role.VIEWER])
 
     with pytest.raises(ValidationError) as raised:
-        services.request_to_join(actor=sam, organization_id=acme_claimed.pk)
+        request_to_join(actor=sam, organization_id=acme_claimed.pk)
 
     assert raised.value.messages == [NOT_JOINABLE]
 
@@ -148,10 +154,10 @@ def test_a_former_member_may_ask_to_join_again(acme_claimed, sam, membership_fac
     membership_factory(user=sam, organization=acme_claimed, roles=[Role.VIEWER],
                        is_active=False)
 
-    join_request = services.request_to_join(actor=sam, organization_id=acme_claimed.pk)
+    join_request = request_to_join(actor=sam, organization_id=acme_claimed.pk)
 
     assert join_request.status == JoinRequestStatus.PENDING
-    assert list(services.joinable_organizations(sam)) == [acme_claimed]
+    assert list(joinable_organizations(sam)) == [acme_claimed]
 
 
 @pytest.mark.django_db
@@ -172,7 +178,7 @@ def test_asking_twice_keeps_one_pending_request(ask, sam):
 def test_the_requester_cancels_his_request(ask, sam, acme_claimed):
     join_request = ask()
 
-    services.cancel_join_request(actor=sam, join_request_id=join_request.pk)
+    cancel_join_request(actor=sam, join_request_id=join_request.pk)
 
     join_request.refresh_from_db()
     assert join_request.status == JoinRequestStatus.CANCELLED
@@ -188,7 +194,7 @@ def test_nobody_else_can_cancel_a_request(ask, dana, user_factory, who):
     actor = dana if who == "owner" else user_factory(email="pat@acme.test")
 
     with pytest.raises(ValidationError, match="no longer waiting"):
-        services.cancel_join_request(actor=actor, join_request_id=join_request.pk)
+        cancel_join_request(actor=actor, join_request_id=join_request.pk)
 
     join_request.refresh_from_db()
     assert join_request.status == JoinRequestStatus.PENDING
@@ -197,7 +203,7 @@ def test_nobody_else_can_cancel_a_request(ask, dana, user_factory, who):
 @pytest.mark.django_db
 def test_a_cancelled_request_makes_room_for_a_new_one(ask, sam):
     first = ask()
-    services.cancel_join_request(actor=sam, join_request_id=first.pk)
+    cancel_join_request(actor=sam, join_request_id=first.pk)
 
     second = ask()
 
@@ -216,7 +222,7 @@ def test_the_owner_approves_with_the_roles_she_chooses(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        membership = services.approve_join_request(
+        membership = approve_join_request(
             actor=dana, organization=acme_claimed, join_request_id=join_request.pk,
             roles=[Role.TECHNICAL_LEAD, Role.BILLING_CONTACT])
 
@@ -242,8 +248,8 @@ def test_approving_with_forged_or_missing_roles_is_refused(ask, sam, dana, acme_
     join_request = ask()
 
     with pytest.raises(ValidationError) as raised:
-        services.approve_join_request(actor=dana, organization=acme_claimed,
-                                      join_request_id=join_request.pk, roles=roles)
+        approve_join_request(actor=dana, organization=acme_claimed,
+                             join_request_id=join_request.pk, roles=roles)
 
     assert list(raised.value.error_dict) == ["roles"]
     assert not Membership.objects.filter(user=sam).exists()
@@ -252,12 +258,12 @@ def test_approving_with_forged_or_missing_roles_is_refused(ask, sam, dana, acme_
 @pytest.mark.django_db
 def test_a_request_is_decided_only_once(ask, sam, dana, acme_claimed):
     join_request = ask()
-    services.approve_join_request(actor=dana, organization=acme_claimed,
-                                  join_request_id=join_request.pk, roles=[Role.VIEWER])
+    approve_join_request(actor=dana, organization=acme_claimed,
+                         join_request_id=join_request.pk, roles=[Role.VIEWER])
 
     with pytest.raises(ValidationError, match="already approved"):
-        services.decline_join_request(actor=dana, organization=acme_claimed,
-                                      join_request_id=join_request.pk, reason="Changed mind")
+        decline_join_request(actor=dana, organization=acme_claimed,
+                             join_request_id=join_request.pk, reason="Changed mind")
 
     assert Membership.objects.get(user=sam).is_active
 
@@ -271,8 +277,8 @@ def test_a_request_to_another_organization_cannot_be_decided(
     membership_factory(user=other.created_by, organization=other, roles=[Role.OWNER])
 
     with pytest.raises(ValidationError, match="does not exist"):
-        services.approve_join_request(actor=other.created_by, organization=other,
-                                      join_request_id=join_request.pk, roles=[Role.OWNER])
+        approve_join_request(actor=other.created_by, organization=other,
+                             join_request_id=join_request.pk, roles=[Role.OWNER])
 
     assert not Membership.objects.filter(user=sam).exists()
 
@@ -282,7 +288,7 @@ def test_a_request_to_another_organization_cannot_be_decided(
 def test_declining_needs_a_reason(ask, dana, acme_claimed, reason):
     join_request = ask()
 
-    errors = _error_on("reason", lambda: services.decline_join_request(
+    errors = _error_on("reason", lambda: decline_join_request(
         actor=dana, organization=acme_claimed, join_request_id=join_request.pk,
         reason=reason))
 
@@ -299,9 +305,9 @@ def test_the_owner_declines_with_a_reason_the_requester_is_told(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.decline_join_request(actor=dana, organization=acme_claimed,
-                                      join_request_id=join_request.pk,
-                                      reason="  Please use the contractor workspace.  ")
+        decline_join_request(actor=dana, organization=acme_claimed,
+                             join_request_id=join_request.pk,
+                             reason="  Please use the contractor workspace.  ")
 
     join_request.refresh_from_db()
     assert join_request.status == JoinRequestStatus.DECLINED

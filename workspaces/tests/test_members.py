@@ -6,9 +6,14 @@ from django.db import connection
 from django.urls import reverse
 
 from audit.models import Action, AuditEvent
-from workspaces import services
 from workspaces.models import Membership, Workspace, WorkspaceUserObjectPermission
 from workspaces.roles import Role
+from workspaces.services.members import (
+    change_roles,
+    leave_organization,
+    remove_member,
+    restrict_member,
+)
 
 LAST_OWNER = "This is the organization's last Owner. Make another member an Owner first."
 
@@ -47,8 +52,8 @@ def _roles_of(membership) -> list[str]:
 
 @pytest.mark.django_db
 def test_change_roles_replaces_the_members_roles(owner, organization, developer):
-    services.change_roles(actor=owner, organization=organization, membership_id=developer.pk,
-                          roles=[Role.TECHNICAL_LEAD, Role.SECURITY_OWNER])
+    change_roles(actor=owner, organization=organization, membership_id=developer.pk,
+                 roles=[Role.TECHNICAL_LEAD, Role.SECURITY_OWNER])
 
     assert _roles_of(developer) == [Role.TECHNICAL_LEAD, Role.SECURITY_OWNER]
     developer.refresh_from_db()
@@ -61,8 +66,8 @@ def test_change_roles_replaces_the_members_roles(owner, organization, developer)
 def test_change_roles_writes_one_audit_event_with_before_and_after(
     owner, organization, developer
 ):
-    services.change_roles(actor=owner, organization=organization, membership_id=developer.pk,
-                          roles=[Role.VIEWER])
+    change_roles(actor=owner, organization=organization, membership_id=developer.pk,
+                 roles=[Role.VIEWER])
 
     [event] = _events(Action.ROLES_CHANGED, organization)
     assert event.actor == owner
@@ -75,8 +80,8 @@ def test_change_roles_writes_one_audit_event_with_before_and_after(
 @pytest.mark.parametrize("roles", [["superuser"], []])
 def test_change_roles_refuses_forged_or_missing_roles(owner, organization, developer, roles):
     with pytest.raises(ValidationError) as raised:
-        services.change_roles(actor=owner, organization=organization,
-                              membership_id=developer.pk, roles=roles)
+        change_roles(actor=owner, organization=organization,
+                     membership_id=developer.pk, roles=roles)
 
     assert list(raised.value.error_dict) == ["roles"]
     assert _roles_of(developer) == [Role.DEVELOPER]
@@ -90,8 +95,8 @@ def test_change_roles_cannot_reach_a_member_of_another_organization(
     stranger = membership_factory(roles=[Role.DEVELOPER])
 
     with pytest.raises(ValidationError, match="not a member any more"):
-        services.change_roles(actor=owner, organization=organization,
-                              membership_id=stranger.pk, roles=[Role.OWNER])
+        change_roles(actor=owner, organization=organization,
+                     membership_id=stranger.pk, roles=[Role.OWNER])
 
     assert _roles_of(stranger) == [Role.DEVELOPER]
 
@@ -113,8 +118,8 @@ def test_the_member_page_changes_roles_by_post(client, owner, organization, deve
 @pytest.mark.django_db
 def test_the_last_owner_cannot_be_demoted(owner, organization, owner_membership):
     with pytest.raises(ValidationError) as raised:
-        services.change_roles(actor=owner, organization=organization,
-                              membership_id=owner_membership.pk, roles=[Role.DEVELOPER])
+        change_roles(actor=owner, organization=organization,
+                     membership_id=owner_membership.pk, roles=[Role.DEVELOPER])
 
     assert raised.value.messages == [LAST_OWNER]
     assert _roles_of(owner_membership) == [Role.OWNER]
@@ -124,9 +129,9 @@ def test_the_last_owner_cannot_be_demoted(owner, organization, owner_membership)
 def test_the_last_owner_may_change_other_roles_while_keeping_owner(
     owner, organization, owner_membership
 ):
-    services.change_roles(actor=owner, organization=organization,
-                          membership_id=owner_membership.pk,
-                          roles=[Role.OWNER, Role.BILLING_CONTACT])
+    change_roles(actor=owner, organization=organization,
+                 membership_id=owner_membership.pk,
+                 roles=[Role.OWNER, Role.BILLING_CONTACT])
 
     assert _roles_of(owner_membership) == [Role.OWNER, Role.BILLING_CONTACT]
 
@@ -134,8 +139,8 @@ def test_the_last_owner_may_change_other_roles_while_keeping_owner(
 @pytest.mark.django_db
 def test_the_last_owner_cannot_be_removed(owner, organization, owner_membership):
     with pytest.raises(ValidationError) as raised:
-        services.remove_member(actor=owner, organization=organization,
-                               membership_id=owner_membership.pk)
+        remove_member(actor=owner, organization=organization,
+                      membership_id=owner_membership.pk)
 
     assert raised.value.messages == [LAST_OWNER]
     owner_membership.refresh_from_db()
@@ -145,7 +150,7 @@ def test_the_last_owner_cannot_be_removed(owner, organization, owner_membership)
 @pytest.mark.django_db
 def test_the_last_owner_cannot_leave(owner, organization, owner_membership):
     with pytest.raises(ValidationError) as raised:
-        services.leave_organization(actor=owner, organization=organization)
+        leave_organization(actor=owner, organization=organization)
 
     assert raised.value.messages == [LAST_OWNER]
     owner_membership.refresh_from_db()
@@ -160,7 +165,7 @@ def test_a_removed_owner_does_not_count_as_the_remaining_owner(
     membership_factory(organization=organization, roles=[Role.OWNER], is_active=False)
 
     with pytest.raises(ValidationError, match="last Owner"):
-        services.leave_organization(actor=owner, organization=organization)
+        leave_organization(actor=owner, organization=organization)
 
 
 @pytest.mark.django_db
@@ -170,16 +175,16 @@ def test_an_owner_of_another_organization_does_not_count(
     membership_factory(user=owner, roles=[Role.OWNER])  # Owner elsewhere
 
     with pytest.raises(ValidationError, match="last Owner"):
-        services.change_roles(actor=owner, organization=organization,
-                              membership_id=owner_membership.pk, roles=[Role.VIEWER])
+        change_roles(actor=owner, organization=organization,
+                     membership_id=owner_membership.pk, roles=[Role.VIEWER])
 
 
 @pytest.mark.django_db
 def test_with_a_second_owner_the_first_can_be_demoted(
     owner, organization, owner_membership, second_owner
 ):
-    services.change_roles(actor=second_owner.user, organization=organization,
-                          membership_id=owner_membership.pk, roles=[Role.DEVELOPER])
+    change_roles(actor=second_owner.user, organization=organization,
+                 membership_id=owner_membership.pk, roles=[Role.DEVELOPER])
 
     assert _roles_of(owner_membership) == [Role.DEVELOPER]
     assert list(Membership.objects.for_organization(organization).with_role(Role.OWNER)) == [
@@ -190,8 +195,8 @@ def test_with_a_second_owner_the_first_can_be_demoted(
 def test_with_a_second_owner_the_first_can_be_removed(
     owner, organization, owner_membership, second_owner
 ):
-    services.remove_member(actor=second_owner.user, organization=organization,
-                           membership_id=owner_membership.pk)
+    remove_member(actor=second_owner.user, organization=organization,
+                  membership_id=owner_membership.pk)
 
     owner_membership.refresh_from_db()
     assert owner_membership.is_active is False
@@ -201,7 +206,7 @@ def test_with_a_second_owner_the_first_can_be_removed(
 def test_with_a_second_owner_the_first_can_leave(
     owner, organization, owner_membership, second_owner
 ):
-    services.leave_organization(actor=owner, organization=organization)
+    leave_organization(actor=owner, organization=organization)
 
     owner_membership.refresh_from_db()
     assert owner_membership.is_active is False
@@ -217,8 +222,8 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(
     def demote(actor, membership):
         try:
             barrier.wait(timeout=10)
-            services.change_roles(actor=actor, organization=organization,
-                                  membership_id=membership.pk, roles=[Role.DEVELOPER])
+            change_roles(actor=actor, organization=organization,
+                         membership_id=membership.pk, roles=[Role.DEVELOPER])
             outcomes.append("demoted")
         except ValidationError as error:
             outcomes.append(" ".join(error.messages))
@@ -252,8 +257,8 @@ def test_restricting_a_member_grants_only_the_chosen_workspaces(
     other = workspace_factory(organization=organization, name="Zeta")
     assert list(Workspace.objects.visible_to(developer.user)) == [workspace, other]
 
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[other])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[other])
 
     developer.refresh_from_db()
     assert developer.restricted is True
@@ -267,11 +272,11 @@ def test_restricting_again_replaces_the_grants(
     owner, organization, workspace, workspace_factory, developer
 ):
     other = workspace_factory(organization=organization, name="Zeta")
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[other])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[other])
 
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[workspace])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[workspace])
 
     assert list(Workspace.objects.visible_to(developer.user)) == [workspace]
     assert WorkspaceUserObjectPermission.objects.filter(user=developer.user).count() == 1
@@ -282,11 +287,11 @@ def test_restricting_to_none_gives_back_every_workspace(
     owner, organization, workspace, workspace_factory, developer
 ):
     other = workspace_factory(organization=organization, name="Zeta")
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[other])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[other])
 
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=None)
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=None)
 
     developer.refresh_from_db()
     assert developer.restricted is False
@@ -303,8 +308,8 @@ def test_a_restriction_applies_only_to_its_own_organization(
     elsewhere = workspace_factory()
     membership_factory(user=developer.user, organization=elsewhere.organization)
 
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[workspace])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[workspace])
 
     assert set(Workspace.objects.visible_to(developer.user)) == {workspace, elsewhere}
 
@@ -313,13 +318,13 @@ def test_a_restriction_applies_only_to_its_own_organization(
 def test_restricting_to_a_workspace_of_another_organization_is_refused(
     owner, organization, workspace, workspace_factory, developer
 ):
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[workspace])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[workspace])
     foreign = workspace_factory()
 
     with pytest.raises(ValidationError) as raised:
-        services.restrict_member(actor=owner, organization=organization,
-                                 membership_id=developer.pk, workspaces=[foreign])
+        restrict_member(actor=owner, organization=organization,
+                        membership_id=developer.pk, workspaces=[foreign])
 
     assert list(raised.value.error_dict) == ["workspaces"]
     assert list(Workspace.objects.visible_to(developer.user)) == [workspace]  # unchanged
@@ -329,10 +334,10 @@ def test_restricting_to_a_workspace_of_another_organization_is_refused(
 def test_restrict_member_writes_one_audit_event(
     owner, organization, workspace, developer
 ):
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[workspace])
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=None)
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[workspace])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=None)
 
     first, second = reversed(_events(Action.MEMBER_RESTRICTED, organization))
     assert first.actor == owner
@@ -345,8 +350,8 @@ def test_a_restricted_member_gets_404_for_a_workspace_not_granted(
     client, owner, organization, workspace, workspace_factory, developer
 ):
     other = workspace_factory(organization=organization, name="Zeta")
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[other])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[other])
     client.force_login(developer.user)
 
     hidden = client.get(reverse("workspace_overview", args=[organization.slug, workspace.slug]))
@@ -363,10 +368,10 @@ def test_a_restricted_member_gets_404_for_a_workspace_not_granted(
 def test_remove_member_deactivates_the_membership_and_its_grants(
     owner, organization, workspace, developer
 ):
-    services.restrict_member(actor=owner, organization=organization,
-                             membership_id=developer.pk, workspaces=[workspace])
+    restrict_member(actor=owner, organization=organization,
+                    membership_id=developer.pk, workspaces=[workspace])
 
-    services.remove_member(actor=owner, organization=organization, membership_id=developer.pk)
+    remove_member(actor=owner, organization=organization, membership_id=developer.pk)
 
     developer.refresh_from_db()
     assert developer.is_active is False
@@ -378,7 +383,7 @@ def test_remove_member_deactivates_the_membership_and_its_grants(
 
 @pytest.mark.django_db
 def test_remove_member_writes_one_audit_event(owner, organization, developer):
-    services.remove_member(actor=owner, organization=organization, membership_id=developer.pk)
+    remove_member(actor=owner, organization=organization, membership_id=developer.pk)
 
     [event] = _events(Action.MEMBER_REMOVED, organization)
     assert event.actor == owner
@@ -389,18 +394,18 @@ def test_remove_member_writes_one_audit_event(owner, organization, developer):
 
 @pytest.mark.django_db
 def test_a_member_cannot_be_removed_twice(owner, organization, developer):
-    services.remove_member(actor=owner, organization=organization, membership_id=developer.pk)
+    remove_member(actor=owner, organization=organization, membership_id=developer.pk)
 
     with pytest.raises(ValidationError, match="not a member any more"):
-        services.remove_member(actor=owner, organization=organization,
-                               membership_id=developer.pk)
+        remove_member(actor=owner, organization=organization,
+                      membership_id=developer.pk)
 
     assert len(_events(Action.MEMBER_REMOVED, organization)) == 1
 
 
 @pytest.mark.django_db
 def test_leave_organization_deactivates_ones_own_membership(organization, developer):
-    services.leave_organization(actor=developer.user, organization=organization)
+    leave_organization(actor=developer.user, organization=organization)
 
     developer.refresh_from_db()
     assert developer.is_active is False
@@ -409,7 +414,7 @@ def test_leave_organization_deactivates_ones_own_membership(organization, develo
 
 @pytest.mark.django_db
 def test_leave_organization_writes_one_audit_event(organization, developer):
-    services.leave_organization(actor=developer.user, organization=organization)
+    leave_organization(actor=developer.user, organization=organization)
 
     [event] = _events(Action.MEMBER_LEFT, organization)
     assert event.actor == developer.user
@@ -419,7 +424,7 @@ def test_leave_organization_writes_one_audit_event(organization, developer):
 @pytest.mark.django_db
 def test_a_non_member_cannot_leave(organization, user):
     with pytest.raises(ValidationError, match="not a member of this organization"):
-        services.leave_organization(actor=user, organization=organization)
+        leave_organization(actor=user, organization=organization)
 
     assert _events(Action.MEMBER_LEFT, organization) == []
 
@@ -451,8 +456,8 @@ def test_a_removed_member_no_longer_resolves_any_organization_page(
     url = reverse(url_name, args=args)
     assert client.get(url).status_code == 200
 
-    services.remove_member(actor=second_owner.user, organization=organization,
-                           membership_id=owner_membership.pk)
+    remove_member(actor=second_owner.user, organization=organization,
+                  membership_id=owner_membership.pk)
 
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 404
@@ -463,8 +468,8 @@ def test_a_removed_member_cannot_act_through_the_remove_url(
     client, organization, second_owner, owner_membership, developer
 ):
     client.force_login(owner_membership.user)
-    services.remove_member(actor=second_owner.user, organization=organization,
-                           membership_id=owner_membership.pk)
+    remove_member(actor=second_owner.user, organization=organization,
+                  membership_id=owner_membership.pk)
 
     response = client.post(reverse("member_remove", args=[organization.slug, developer.pk]))
 

@@ -1,9 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from workspaces import services
 from workspaces.models import JoinRequest
 from workspaces.roles import Role
+from workspaces.services.invitations import invite_member
 
 ORG_PAGES = ["organization_home", "members", "invitations", "join_requests", "domains",
              "billing", "organization_leave"]
@@ -19,8 +19,8 @@ def populated(workspace, owner, membership_factory, user_factory, workspace_fact
         for i in range(n):
             membership_factory(organization=organization, roles=[Role.DEVELOPER])
             workspace_factory(organization=organization, created_by=owner)
-            services.invite_member(actor=owner, organization=organization,
-                                   email=f"invitee{i}@a.test", roles=[Role.VIEWER])
+            invite_member(actor=owner, organization=organization,
+                          email=f"invitee{i}@a.test", roles=[Role.VIEWER])
             JoinRequest.objects.create(organization=organization, user=user_factory())
         return organization
 

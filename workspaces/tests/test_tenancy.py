@@ -8,9 +8,9 @@ it is taught here, so no page slips through uncovered.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from workspaces import services
 from workspaces.models import Invitation, JoinRequest
 from workspaces.roles import Role
+from workspaces.services.invitations import invite_member
 
 OUR_APPS = ("accounts.", "workspaces.", "onboarding.", "keys.", "webhooks.", "usage.", "sandbox.",
             "audit.", "docs.", "portal.")
@@ -59,8 +59,8 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
     """Organization A with one of each kind of object the URLs can name."""
     organization = workspace.organization
     member = membership_factory(organization=organization, roles=[Role.DEVELOPER])
-    invitation, _ = services.invite_member(actor=owner, organization=organization,
-                                           email="invitee@a.test", roles=[Role.VIEWER])
+    invitation, _ = invite_member(actor=owner, organization=organization,
+                                  email="invitee@a.test", roles=[Role.VIEWER])
     from keys.tests.factories import approve_sandbox, issue
 
     key, _ = issue(approve_sandbox(workspace), owner)

@@ -174,6 +174,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Worker lines name the request that enqueued the task, or [-] (portal/logs.py).
+CELERY_WORKER_LOG_FORMAT = ("[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] "
+                            "%(message)s")
+CELERY_WORKER_TASK_LOG_FORMAT = ("[%(asctime)s: %(levelname)s/%(processName)s] "
+                                 "%(task_name)s[%(task_id)s] [%(request_id)s]: %(message)s")
 # Queues and routing are in portal/celery.py; a prefix gives a test or benchmark worker
 # queues of its own on a shared Redis.
 CELERY_QUEUE_PREFIX = os.environ.get("CELERY_QUEUE_PREFIX", "")

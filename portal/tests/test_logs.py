@@ -68,3 +68,32 @@ def test_log_format_json_writes_one_object_per_line_with_the_request_id():
     ]
     assert "ZeroDivisionError" in entries[1]["exception"]
     assert entries[0]["time"].endswith("Z")
+
+
+def test_a_task_enqueued_during_a_request_logs_with_that_request_id(console):
+    from celery.signals import before_task_publish, task_postrun, task_prerun
+
+    from accounts.tasks import send_email
+    from audit.context import AuditContext, bound
+
+    # given a task published while serving request "req-abcdef12"
+    headers: dict = {}
+    with bound(AuditContext(request_id="req-abcdef12")):
+        before_task_publish.send(sender=send_email.name, headers=headers, body=None)
+
+    # when a worker runs it with those headers
+    send_email.push_request(id="task-1", **headers)
+    try:
+        task_prerun.send(sender=send_email, task_id="task-1", task=send_email, args=(),
+                         kwargs={})
+        logging.getLogger("accounts.tasks").warning("sending")
+        task_postrun.send(sender=send_email, task_id="task-1", task=send_email, args=(),
+                          kwargs={}, retval=None, state="SUCCESS")
+    finally:
+        send_email.pop_request()
+    logging.getLogger("accounts.tasks").warning("after the task")
+
+    # then its log line names the request; lines after it do not
+    assert headers == {"portal_request_id": "req-abcdef12"}
+    assert "[req-abcdef12] sending" in console.getvalue()
+    assert "[-] after the task" in console.getvalue()

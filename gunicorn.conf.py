@@ -8,6 +8,7 @@ max_connections for them (see README, Deploying).
 
 import multiprocessing
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,7 +33,8 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Prometheus: each worker writes its counters to files in this directory and a scrape of
 # /metrics adds up every process on the host (portal/metrics.py). Set it before any
 # worker imports prometheus_client; Celery workers on the same host may share it.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="portal-metrics-")
 
 
@@ -60,3 +62,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the metrics directory this configuration made up (not one that was given)."""
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

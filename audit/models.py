@@ -108,6 +108,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "-occurred_at"]),
             models.Index(fields=["organization", "-occurred_at"]),
             models.Index(fields=["workspace", "-occurred_at"]),
+            # "Has this organization ever exported its log?" (the audit-ready check).
+            models.Index(fields=["organization", "action", "occurred_at"],
+                         name="audit_org_action_time"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -14,6 +13,7 @@ from onboarding.forms import AuditFilterForm, SandboxRequestForm
 from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.selectors import workspace_facts
+from portal import keyset
 from workspaces.scoping import org_view, render_scoped, require, workspace_view
 
 PAGE_SIZE = 50
@@ -74,12 +74,17 @@ def _filters(request):
 def _timeline(request, events, template, extra):
     form, filters = _filters(request)
     events = filtered(events.select_related("actor"), filters)
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(event, sentence(event)) for event in page.object_list]
+    # Keyset, not page numbers: counting a large organization's events grows with them.
+    page = keyset.page(events, field="occurred_at", size=PAGE_SIZE,
+                       after=keyset.decode(request.GET.get("before", "")))
+    rows = [(event, sentence(event)) for event in page.items]
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
+    older = query.copy()
+    older["before"] = page.next_cursor
     return render_scoped(request, template, {
-        "form": form, "page": page, "rows": rows, "query": query.urlencode(), **extra,
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(),
+        "older_query": older.urlencode() if page.next_cursor else "", **extra,
     }, status=400 if form.errors else 200)
 
 

@@ -1,12 +1,12 @@
 from django import forms
 
+from portal import keyset
 from usage.selectors import (
     DEFAULT_RANGE,
     RANGES,
     STATUS_CLASS_RANGES,
     Filters,
     LogFilters,
-    decode_cursor,
 )
 from usage.services import RAW_RETENTION
 
@@ -60,7 +60,7 @@ class RequestLogForm(forms.Form):
         text = self.cleaned_data["before"]
         if not text:
             return None
-        cursor = decode_cursor(text)
+        cursor = keyset.decode(text)
         if cursor is None:
             raise forms.ValidationError("This page link is not one the log handed out; "
                                         "start again from the newest calls.")

@@ -7,14 +7,14 @@ number of queries whatever the number of calls.
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.spreadsheet import csv_chunks
 from keys.models import ApiKey
+from portal import keyset
 from usage.histogram import BUCKETS, add, percentile
 from usage.models import CallRecord, DailyUsage, HourlyUsage, StatusClass
 
@@ -250,7 +250,6 @@ def export_csv(workspace, environment: str, filters: Filters,
 
 LOG_DAYS = 7
 LOG_PAGE_SIZE = 50
-EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 STATUS_CLASS_RANGES = {"2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500),
                        "5xx": (500, 600)}
 
@@ -264,29 +263,8 @@ class LogFilters:
     before: tuple[datetime, int] | None = None  # the keyset cursor: (occurred_at, id)
 
 
-@dataclass(frozen=True)
-class LogPage:
-    calls: list[CallRecord]
-    next_cursor: str  # "" on the last page
-
-
-def encode_cursor(call: CallRecord) -> str:
-    """Where the next page starts: after this call, in (occurred_at, id) order."""
-    moment = call.occurred_at
-    micros = (moment - EPOCH_UTC) // timedelta(microseconds=1)
-    return f"{micros}-{call.pk}"
-
-
-def decode_cursor(text: str) -> tuple[datetime, int] | None:
-    """The (occurred_at, id) of a cursor this module handed out; None for anything else."""
-    micros, _, pk = text.partition("-")
-    if not (micros.isdigit() and pk.isdigit()) or len(micros) > 17 or len(pk) > 19:
-        return None
-    return EPOCH_UTC + timedelta(microseconds=int(micros)), int(pk)
-
-
 def request_log(workspace, environment: str, filters: LogFilters,
-                now: datetime | None = None) -> LogPage:
+                now: datetime | None = None) -> keyset.Page:
     """Calls of one workspace and environment in the last LOG_DAYS days, newest first, a
     page after the cursor: one query, walking the (workspace, environment, occurred_at,
     id) index backwards. A request id finds its call whatever the other filters say."""
@@ -302,12 +280,6 @@ def request_log(workspace, environment: str, filters: LogFilters,
             calls = calls.filter(api_key_id=filters.key_pk)
         if filters.endpoint:
             calls = calls.filter(endpoint=filters.endpoint)
-        if filters.before:
-            moment, pk = filters.before
-            calls = calls.filter(occurred_at__lte=moment).filter(
-                Q(occurred_at__lt=moment) | Q(id__lt=pk))
-    rows = list(calls.select_related("api_key").order_by("-occurred_at", "-id")
-                [:LOG_PAGE_SIZE + 1])
-    more = len(rows) > LOG_PAGE_SIZE
-    rows = rows[:LOG_PAGE_SIZE]
-    return LogPage(rows, encode_cursor(rows[-1]) if more else "")
+    return keyset.page(calls.select_related("api_key"), field="occurred_at",
+                       after=None if filters.request_id else filters.before,
+                       size=LOG_PAGE_SIZE)

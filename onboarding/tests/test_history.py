@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -117,7 +118,32 @@ def test_history_pages_are_bounded_whatever_the_number_of_events(
                 reverse("organization_audit", args=[story.organization.slug])]:
         client.get(url)
         with django_assert_max_num_queries(14):
-            assert "Page 1 of" in client.get(url).content.decode()
+            text = client.get(url).content.decode()
+        assert text.count('class="timeline__item"') == 50
+        assert 'rel="next">Older' in text
+
+
+@pytest.mark.django_db
+def test_older_pages_follow_by_keyset_without_repeats(client, story, owner):
+    AuditEvent.objects.bulk_create(
+        AuditEvent(action=Action.SIGNED_IN, actor=owner, workspace=story,
+                   organization=story.organization, details={"n": n})
+        for n in range(120))
+    client.force_login(owner)
+    url = reverse("organization_audit", args=[story.organization.slug])
+
+    seen, pages, next_url = [], 0, url
+    while next_url:
+        text = client.get(next_url).content.decode()
+        seen += re.findall(r'<li class="timeline__item">\s*<time datetime="([^"]+)">', text)
+        pages += 1
+        older = re.search(r'href="(\?[^"]+)" rel="next"', text)
+        next_url = url + older.group(1).replace("&amp;", "&") if older else ""
+
+    total = AuditEvent.objects.for_organization(story.organization).count()
+    assert pages == -(-total // 50)
+    assert len(seen) == total
+    assert seen == sorted(seen, reverse=True)  # newest first across the pages
 
 
 @pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import Action, AuditEvent
-from workspaces import services
 from workspaces.models import Invitation, InvitationStatus, Membership
 from workspaces.roles import Role
+from workspaces.services.invitations import invite_member
 
 CFO = "cfo@acme.test"
 
@@ -27,7 +27,7 @@ def invite(owner, organization, django_capture_on_commit_callbacks):
 
     def send(email=CFO, roles=(Role.BILLING_CONTACT,), actor=None):
         with django_capture_on_commit_callbacks(execute=True):
-            invitation, _ = services.invite_member(
+            invitation, _ = invite_member(
                 actor=actor or owner, organization=organization, email=email, roles=roles)
         token = re.search(r"/invitations/([\w-]+)/", mail.outbox[-1].body).group(1)
         return invitation, token

@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                        "options": {"expires": 15.0}},
     "webhooks-check-failing": {"task": "webhooks.tasks.check_failing_endpoints",
                                "schedule": 60 * 60.0, "options": {"expires": 60 * 60.0}},
+    "webhooks-purge": {"task": "webhooks.tasks.purge_old_events", "schedule": 24 * 60 * 60.0,
+                       "options": {"expires": 60 * 60.0}},
     # Usage rollups: a new call shows on the usage page within ~10 s. Runs are
     # idempotent; `expires` drops runs queued during an outage instead of piling them up.
     "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,

@@ -12,6 +12,7 @@ the caller's own, durable transaction.
 """
 
 import json
+import logging
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from webhooks.client import USER_AGENT, Outcome, deadline_seconds, post
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
 
 SWEEP_BATCH = 500
+log = logging.getLogger(__name__)
 LOST = "No outcome: the worker stopped during this attempt."
 
 ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts by outcome.",
@@ -191,19 +193,30 @@ def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = Non
     if not deliveries:
         return []
     until = now + lease()
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(
-        attempt_count=F("attempt_count") + 1, leased_until=until, next_attempt_at=until)
-    claims, secrets = [], {}
+    claims, secrets, unreadable = [], {}, set()
     for delivery in deliveries:
         endpoint = endpoints[delivery.endpoint_id]
         if endpoint.pk not in secrets:
-            secrets[endpoint.pk] = live_secrets(endpoint, now)
+            try:
+                secrets[endpoint.pk] = live_secrets(endpoint, now)
+            except signing.InvalidToken:
+                unreadable.add(endpoint.pk)
+                secrets[endpoint.pk] = None
+        if secrets[endpoint.pk] is None:
+            continue
         event = delivery.event
         body = body_of(event)
         headers = signing.headers(secrets[endpoint.pk], event.public_id,
                                   int(now.timestamp()), body)
         claims.append(Claim(delivery.pk, endpoint.pk, delivery.attempt_count + 1, now, until,
                             endpoint.url, {**headers, "user-agent": USER_AGENT}, body))
+    Delivery.objects.filter(pk__in=[c.delivery_id for c in claims]).update(
+        attempt_count=F("attempt_count") + 1, leased_until=until, next_attempt_at=until)
+    for pk in unreadable:
+        # Retrying cannot help: say so on the endpoint and in the log, and stop.
+        log.error("webhook endpoint %s: its signing secret cannot be decrypted with any key "
+                  "of WEBHOOK_SECRET_KEYS; endpoint disabled", endpoints[pk].public_id)
+        notices.secret_unreadable(endpoints[pk], now)
     return claims
 
 
@@ -306,3 +319,22 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> Attempt | None:
     with engine_transaction():
         written = settle([(claimed[0], outcome)])
     return written[0] if written else None
+
+
+def purge_before(cutoff: datetime, *, batch: int = 1000, batches: int = 50) -> int:
+    """Delete events created before `cutoff`, with their deliveries and attempts, in
+    batches of `batch` events (each its own short transaction), at most `batches` of
+    them; events with a delivery still pending are kept. Returns events deleted."""
+    deleted = 0
+    for _ in range(batches):
+        with transaction.atomic():
+            ids = list(Event.objects.filter(created_at__lt=cutoff)
+                       .exclude(deliveries__status=DeliveryStatus.PENDING)
+                       .order_by("created_at").values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            Attempt.objects.filter(delivery__event_id__in=ids).delete()
+            Delivery.objects.filter(event_id__in=ids).delete()
+            Event.objects.filter(pk__in=ids).delete()
+        deleted += len(ids)
+    return deleted

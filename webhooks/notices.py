@@ -62,6 +62,15 @@ def _apply_rule(endpoint: Endpoint, now: datetime) -> None:
                            f"{endpoint.failing_since:%d %b %Y %H:%M} UTC.", now)
 
 
+def secret_unreadable(endpoint: Endpoint, now: datetime) -> None:
+    """Disable an endpoint whose signing secret no key of WEBHOOK_SECRET_KEYS decrypts
+    (the caller holds its row locked); its deliveries wait for it to be enabled."""
+    endpoint = Endpoint.objects.select_related("workspace__organization").get(pk=endpoint.pk)
+    _disable(endpoint, "Its signing secret cannot be decrypted with the portal's keys. "
+                       "Rotate the signing secret, then enable the endpoint.", now)
+    endpoint.save(update_fields=["enabled", "disabled_at", "disabled_reason", "updated_at"])
+
+
 def quick(outcome: Outcome) -> bool:
     """A success within settings.WEBHOOK_QUICK_ANSWER_MS."""
     return outcome.succeeded and outcome.latency_ms <= settings.WEBHOOK_QUICK_ANSWER_MS

@@ -142,17 +142,30 @@ def reveal_secret(*, actor, workspace: Workspace, environment: str, public_id: s
 
 @transaction.atomic
 def rotate_secret(*, actor, workspace: Workspace, environment: str, public_id: str) -> Endpoint:
-    """A new signing secret; the previous one still signs for 24 hours beside it."""
+    """A new signing secret; the previous one still signs for 24 hours beside it. Refused
+    while an earlier rotation's overlap runs, so no secret a receiver holds stops signing
+    before its 24 hours are up."""
     endpoint = _lock(workspace, environment, public_id)
     now = timezone.now()
-    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
-    endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
+    if endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        raise ValidationError(
+            "The secret before this one still signs deliveries until "
+            f"{endpoint.previous_secret_expires_at:%d %b %Y, %H:%M} UTC. Rotate again after "
+            "that, so receivers that still hold it keep accepting deliveries meanwhile.")
+    try:
+        signing.decrypt_secret(endpoint.secret_encrypted, settings.WEBHOOK_SECRET_KEYS)
+    except signing.InvalidToken:
+        # A secret no key decrypts cannot sign beside the new one: drop it.
+        endpoint.previous_secret_encrypted, endpoint.previous_secret_expires_at = "", None
+    else:
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+        endpoint.previous_secret_expires_at = now + ROTATION_OVERLAP
     endpoint.secret_encrypted = _encrypt(signing.new_secret())
     endpoint.save()
     record(action=Action.WEBHOOK_SECRET_ROTATED, actor=actor, workspace=workspace, target=endpoint,
            details={"endpoint_id": endpoint.public_id, "url": endpoint.url,
                     "previous_secret_expires_at": endpoint.previous_secret_expires_at
-                    .isoformat()})
+                    and endpoint.previous_secret_expires_at.isoformat()})
     return endpoint
 
 
@@ -276,3 +289,30 @@ def replay_since(*, actor, workspace: Workspace, environment: str, public_id: st
                                      "since": since.isoformat(), "events": len(deliveries)})
     _deliver_on_commit()
     return len(deliveries)
+
+
+def reencrypt_secrets(*, batch: int = 200) -> tuple[int, list[str]]:
+    """Re-encrypt every endpoint's stored secrets under the first WEBHOOK_SECRET_KEYS key,
+    so older keys can be retired; returns (endpoints re-encrypted, public ids of those
+    whose secret no key decrypts). Each batch is its own transaction."""
+    keys = settings.WEBHOOK_SECRET_KEYS
+    done, unreadable, last = 0, [], 0
+    while True:
+        with transaction.atomic():
+            endpoints = list(Endpoint.objects.select_for_update().filter(pk__gt=last)
+                             .order_by("pk")[:batch])
+            for endpoint in endpoints:
+                try:
+                    endpoint.secret_encrypted = signing.rotate_secret(
+                        endpoint.secret_encrypted, keys)
+                    if endpoint.previous_secret_encrypted:
+                        endpoint.previous_secret_encrypted = signing.rotate_secret(
+                            endpoint.previous_secret_encrypted, keys)
+                except signing.InvalidToken:
+                    unreadable.append(endpoint.public_id)
+                    continue
+                endpoint.save(update_fields=["secret_encrypted", "previous_secret_encrypted"])
+                done += 1
+        if len(endpoints) < batch:
+            return done, unreadable
+        last = endpoints[-1].pk

@@ -9,11 +9,14 @@ never held as Celery countdowns.
 
 import logging
 import time
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
-from webhooks import notices, pump
+from webhooks import delivery, notices, pump
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +83,9 @@ def sweep() -> None:
 def check_failing_endpoints() -> None:
     """Hourly: warn, then disable, endpoints that keep failing, even without new events."""
     notices.check_failing_endpoints()
+
+
+@shared_task(ignore_result=True, **LIMITS)
+def purge_old_events() -> None:
+    """Daily: delete events, deliveries and attempts older than WEBHOOK_RETENTION_DAYS."""
+    delivery.purge_before(timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS))

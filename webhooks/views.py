@@ -200,11 +200,16 @@ def endpoint_secret(request, environment: str, endpoint_id: str):
 def endpoint_rotate(request, environment: str, endpoint_id: str):
     endpoint = _endpoint(request, environment, endpoint_id)
     if request.method == "POST":
-        endpoint = services.rotate_secret(**_scope(request, environment),
-                                          public_id=endpoint.public_id)
-        messages.success(request, "New signing secret created. Deliveries carry both "
-                                  "signatures until "
-                                  f"{endpoint.previous_secret_expires_at:%d %b %Y, %H:%M} UTC.")
+        try:
+            endpoint = services.rotate_secret(**_scope(request, environment),
+                                              public_id=endpoint.public_id)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "New signing secret created. Deliveries carry both "
+                                      "signatures until "
+                                      f"{endpoint.previous_secret_expires_at:%d %b %Y, %H:%M} "
+                                      "UTC.")
         return _to_detail(request, environment, endpoint.public_id)
     return render_scoped(request, "webhooks/endpoint_rotate.html",
                  {"endpoint": endpoint, "environment": environment})

@@ -123,6 +123,13 @@ def find_invitation(token: str) -> Invitation | None:
             .filter(token_hash=hash_token(token)).first())
 
 
+def inviter_may_still_invite(invitation: Invitation) -> bool:
+    """True while whoever sent the invitation is an active member who may manage members."""
+    inviter = Membership.objects.filter(user_id=invitation.invited_by_id, is_active=True,
+                                        organization_id=invitation.organization_id).first()
+    return inviter is not None and inviter.can("members.manage")
+
+
 def invitation_problem(invitation: Invitation | None, user=None) -> InvitationError | None:
     """Why this invitation cannot be taken (by this user), or None."""
     if invitation is None:
@@ -141,6 +148,11 @@ def invitation_problem(invitation: Invitation | None, user=None) -> InvitationEr
     if invitation.is_expired:
         return InvitationError(f"This invitation expired on {invitation.expires_at:%d %b %Y}. "
                                f"Ask {who} to resend it.", code="expired")
+    if not inviter_may_still_invite(invitation):
+        return InvitationError(
+            f"{invitation.invited_by.display_name} can no longer invite people to "
+            f"{invitation.organization}, so this invitation no longer works. Ask another "
+            f"Owner of {invitation.organization} to invite you.", code="inviter_gone")
     if user is not None and invitation.email not in verified_emails_of(user):
         return InvitationError(
             f"This invitation is for {invitation.email}, which is not a verified address of "

@@ -11,7 +11,7 @@ from accounts.models import User
 from audit.models import Action, AuditEvent
 from workspaces.models import Invitation, InvitationStatus, Membership
 from workspaces.roles import Role
-from workspaces.services.invitations import invite_member
+from workspaces.services import invitations, members
 
 CFO = "cfo@acme.test"
 
@@ -27,7 +27,7 @@ def invite(owner, organization, django_capture_on_commit_callbacks):
 
     def send(email=CFO, roles=(Role.BILLING_CONTACT,), actor=None):
         with django_capture_on_commit_callbacks(execute=True):
-            invitation, _ = invite_member(
+            invitation, _ = invitations.invite_member(
                 actor=actor or owner, organization=organization, email=email, roles=roles)
         token = re.search(r"/invitations/([\w-]+)/", mail.outbox[-1].body).group(1)
         return invitation, token
@@ -76,3 +76,72 @@ def test_a_sign_up_without_the_invitation_does_not_take_an_address(client, user_
 
     assert EmailAddress.objects.get(email=CFO).user == holder
     assert not User.objects.filter(email=CFO).exists()
+
+
+# --- invitations whose sender may no longer invite ----------------------------------
+
+
+@pytest.fixture
+def second_owner(organization, membership_factory):
+    return membership_factory(organization=organization, roles=[Role.OWNER])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_an_invitation_stops_working_when_its_sender_may_no_longer_invite(
+        client, invite, owner, organization, second_owner, user_factory, change):
+    _, token = invite(actor=second_owner.user)
+    if change == "removed":
+        members.remove_member(actor=owner, organization=organization,
+                               membership_id=second_owner.pk)
+    else:
+        members.change_roles(actor=owner, organization=organization,
+                              membership_id=second_owner.pk, roles=[Role.DEVELOPER])
+    cfo = user_factory(email=CFO)
+    client.force_login(cfo)
+
+    response = client.post(reverse("invitation", args=[token]))
+
+    assert (f"{second_owner.user.display_name} can no longer invite people to {organization}"
+            in response.content.decode())
+    assert not Membership.objects.filter(user=cfo).exists()
+    assert Invitation.objects.get().status == InvitationStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_an_invitation_from_someone_who_still_manages_members_works(
+        client, invite, organization, second_owner, user_factory):
+    _, token = invite(actor=second_owner.user)
+    cfo = user_factory(email=CFO)
+    client.force_login(cfo)
+
+    client.post(reverse("invitation", args=[token]))
+
+    assert Membership.objects.get(user=cfo).organization == organization
+
+
+# --- the address a link proved is forgotten with the invitation ---------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["revoked", "expired"])
+def test_signing_up_after_the_invitation_ended_needs_email_verification(
+        client, invite, owner, organization, password, change,
+        django_capture_on_commit_callbacks):
+    invitation, token = invite()
+    client.get(reverse("invitation", args=[token]))
+    if change == "revoked":
+        invitations.revoke_invitation(actor=owner, organization=organization,
+                                   invitation_id=invitation.pk)
+    else:
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=invitation.created_at)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_signup"), {
+            "full_name": "Carla Fo", "email": CFO, "password1": password, "password2": password,
+        })
+
+    cfo = User.objects.get(email=CFO)
+    assert not EmailAddress.objects.get(user=cfo).verified
+    assert not Membership.objects.filter(user=cfo).exists()
+    assert "/accounts/confirm-email/" in mail.outbox[-1].body

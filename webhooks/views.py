@@ -77,13 +77,16 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
     chosen = filters.cleaned_data if filters.is_valid() else {}
     page = selectors.delivery_log(endpoint, status=chosen.get("status", ""),
                                   event_type=chosen.get("type", ""),
-                                  page=request.GET.get("page", 1))
-    for sent in page.object_list:
+                                  before=request.GET.get("before", ""))
+    for sent in page.items:
         sent.sent_body = body_of(sent.event).decode()
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("before", None)
+    older = query.copy()
+    older["before"] = page.next_cursor
     return render_scoped(request, "webhooks/endpoint_detail.html", {
         "endpoint": endpoint, "environment": environment, "page": page,
+        "older_query": older.urlencode() if page.next_cursor else "",
         "filters": filters, "query": query.urlencode(), "replay_form": ReplayForm(),
         "disable_form": DisableForm(), "sample_form": SampleEventForm(endpoint=endpoint),
         "retention_days": settings.WEBHOOK_RETENTION_DAYS,

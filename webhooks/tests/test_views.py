@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -255,3 +257,27 @@ def test_the_events_page_lists_each_event_with_its_deliveries_and_filters(client
     assert created.public_id in pending and "key.revoked</code>" not in pending
     assert "key.created</code>" not in revoked and "Waiting to be sent" in revoked
     assert "kept for 30 days" in everything
+
+
+@pytest.mark.django_db
+def test_the_delivery_log_pages_by_keyset_newest_first_without_repeats(client, sandbox, owner):
+    endpoint = add_endpoint(sandbox, owner, "http://127.0.0.1:9/")
+    for _ in range(60):
+        delivery.dispatch(emit(workspace=sandbox, environment="sandbox", type="key.created",
+                               data={}).pk)
+    client.force_login(owner)
+    first = url(sandbox, "webhook_endpoint", "sandbox", endpoint.public_id)
+
+    seen, pages, next_url = [], 0, first
+    while next_url:
+        text = client.get(next_url).content.decode()
+        seen += re.findall(r"(msg_[0-9a-f]{24})", text)
+        pages += 1
+        older = re.search(r'href="(\?[^"]+)" rel="next"', text)
+        next_url = first + older.group(1).replace("&amp;", "&") if older else ""
+
+    newest_first = list(Delivery.objects.filter(endpoint=endpoint)
+                        .order_by("-created_at", "-pk").values_list("event__public_id",
+                                                                    flat=True))
+    assert pages == 3  # 25, 25, 10
+    assert list(dict.fromkeys(seen)) == newest_first

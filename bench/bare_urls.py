@@ -1,6 +1,7 @@
 """The project's URLs plus the baselines the verify benchmark compares to. Used only by
 the benchmark's gunicorn (bench/bare_settings.py), never by the portal."""
 
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
@@ -11,18 +12,21 @@ from portal.urls import urlpatterns as portal_urlpatterns
 from workspaces.scoping import render_scoped, workspace_view
 
 
+@login_not_required
 @csrf_exempt
 def bare(request):
     """Nothing at all: the pages' middleware and CSP, no database."""
     return JsonResponse({"valid": True})
 
 
+@login_not_required
 @csrf_exempt
 def bare_machine(request):
     """Nothing at all, answered the way the machine endpoints answer (fixed CSP)."""
     return machine_json({"valid": True})
 
 
+@login_not_required
 @csrf_exempt
 def one_query(request):
     """One database round trip and nothing else: what a round trip costs here."""

@@ -51,6 +51,7 @@ class Action(models.TextChoices):
     KEY_ISSUED = "key.issued", "Issued an API key"
     KEY_REVOKED = "key.revoked", "Revoked an API key"
     KEY_ROTATED = "key.rotated", "Rotated an API key"
+    KEY_POLICY_CHANGED = "key.policy_changed", "Changed the key policy"
     WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Added a webhook endpoint"
     WEBHOOK_ENDPOINT_UPDATED = "webhook.endpoint_updated", "Changed a webhook endpoint"
     WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled", "Disabled a webhook endpoint"

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from keys.policy import DEFAULT_MAX_KEY_AGE_DAYS, Rules
 from workspaces.models import Environment
 
 
@@ -70,3 +71,57 @@ class ApiKey(models.Model):
         if self.expires_at and self.expires_at <= now:
             return "expired"
         return "active"
+
+
+class KeyPolicyQuerySet(models.QuerySet):
+    def for_organization(self, organization) -> "KeyPolicyQuerySet":
+        """The policies an organization's Security owner has set, one per environment."""
+        return self.filter(organization=organization)
+
+    def rules_for(self, organization, environment: str) -> Rules:
+        """The rules in force for one environment: the saved policy or the defaults."""
+        policy = self.filter(organization=organization, environment=environment).first()
+        return policy.rules if policy else Rules()
+
+
+class KeyPolicy(models.Model):
+    """The Security owner's rules for one environment's keys; an organization without a
+    row uses the defaults below."""
+
+    organization = models.ForeignKey("workspaces.Organization", on_delete=models.CASCADE,
+                                     related_name="key_policies")
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    max_key_age_days = models.PositiveSmallIntegerField(default=DEFAULT_MAX_KEY_AGE_DAYS)
+    expiry_required = models.BooleanField(default=False)
+    max_expiry_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    objects = KeyPolicyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "environment"],
+                                               name="one_key_policy_per_environment")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.environment} key policy"
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(self.max_key_age_days, self.expiry_required, self.max_expiry_days)
+
+
+class ExpiryNotice(models.Model):
+    """One "your key expires in N days" email: the row makes each notice go out once."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="expiry_notices")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "days_before"],
+                                               name="one_expiry_notice_per_threshold")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} expires in {self.days_before} days: notice sent"

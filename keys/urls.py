@@ -9,6 +9,11 @@ workspace_patterns = [
     path("keys/<str:environment>/<str:public_id>/rotate/", views.key_rotate, name="key_rotate"),
 ]
 
+organization_patterns = [
+    path("key-policy/", views.key_policy, name="key_policy"),
+    path("key-policy/edit/", views.key_policy_edit, name="key_policy_edit"),
+]
+
 gateway_patterns = [
     path("keys/verify", views.gateway_verify, name="gateway_verify"),
 ]

@@ -5,16 +5,19 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from keys import services
-from keys.forms import IssueKeyForm, RotateKeyForm
+from keys.forms import IssueKeyForm, KeyPolicyForm, RotateKeyForm
 from keys.gateway import machine_json, problem, service_token_required
-from keys.models import ApiKey
+from keys.models import ApiKey, KeyPolicy
+from keys.policy import Rules
 from keys.selectors import verify
-from workspaces.scoping import environment_view, render_scoped
+from workspaces.models import Environment
+from workspaces.scoping import environment_view, org_view, render_scoped
 
 
 def _list_context(request, environment):
@@ -25,10 +28,60 @@ def _list_context(request, environment):
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 
+def _issue_form(request, environment, data=None) -> IssueKeyForm:
+    """The issue form, its expiry field saying what the key policy allows."""
+    form = IssueKeyForm(data)
+    rules = KeyPolicy.objects.rules_for(request.workspace.organization_id, environment)
+    form.fields["expires_at"].help_text = f"{rules.describe()} Times are UTC."
+    form.fields["expires_at"].required = rules.expiry_required or bool(rules.max_expiry_days)
+    return form
+
+
+def _policies(organization) -> dict[str, KeyPolicy | None]:
+    saved = {p.environment: p for p in KeyPolicy.objects.for_organization(organization)
+             .select_related("updated_by")}
+    return {env: saved.get(env) for env in Environment.values}
+
+
+@org_view("policy.read")
+def key_policy(request):
+    policies = _policies(request.organization)
+    rows = [(env, label, policies[env], policies[env].rules if policies[env] else Rules())
+            for env, label in Environment.choices]
+    return render_scoped(request, "keys/key_policy.html", {
+        "rows": rows, "can_edit": request.membership.can("keys.policy")})
+
+
+@org_view("keys.policy")
+@reauthentication_required
+def key_policy_edit(request):
+    """The Security owner edits both environments' rules in one form, after
+    reauthenticating."""
+    policies = _policies(request.organization)
+    forms = {env: KeyPolicyForm(request.POST or None, prefix=env, initial=vars(
+        policies[env].rules if policies[env] else Rules())) for env in Environment.values}
+    if request.method == "POST" and all([form.is_valid() for form in forms.values()]):
+        try:
+            with transaction.atomic():
+                for env, form in forms.items():
+                    services.set_key_policy(actor=request.user,
+                                            organization=request.organization,
+                                            environment=env, **form.cleaned_data)
+        except ValidationError as error:
+            forms[env].add_error(None, error)
+        else:
+            messages.success(request, "Key policy saved. Keys issued or rotated from now on "
+                                      "obey it.")
+            return redirect("key_policy", request.organization.slug)
+    return render_scoped(request, "keys/key_policy_edit.html", {
+        "forms": [(env, label, forms[env]) for env, label in Environment.choices]},
+        status=400 if request.method == "POST" else 200)
+
+
 @environment_view("read")
 @never_cache
 def key_list(request, environment: str):
-    form = IssueKeyForm()
+    form = _issue_form(request, environment)
     return render_scoped(request, "keys/key_list.html",
                          {**_list_context(request, environment), "form": form})
 
@@ -37,7 +90,7 @@ def key_list(request, environment: str):
 @require_POST
 @never_cache
 def key_issue(request, environment: str):
-    form = IssueKeyForm(request.POST)
+    form = _issue_form(request, environment, request.POST)
     if form.is_valid():
         try:
             key, secret = services.issue_key(
@@ -86,7 +139,8 @@ def key_rotate(request, environment: str, public_id: str):
         try:
             new, secret = services.rotate_key(
                 actor=request.user, workspace=request.workspace, public_id=key.public_id,
-                overlap=timedelta(hours=form.cleaned_data["overlap_hours"]))
+                overlap=timedelta(hours=form.cleaned_data["overlap_hours"]),
+                expires_at=form.cleaned_data["expires_at"])
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -214,6 +214,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,
                       "options": {"expires": 5.0}},
     "usage-purge-raw": {"task": "usage.tasks.purge_raw_calls", "schedule": 24 * 60 * 60.0},
+    # Owners hear 14 and 3 days before a key expires; each notice is sent once.
+    "keys-expiry-notices": {"task": "keys.tasks.send_expiry_notices", "schedule": 60 * 60.0,
+                            "options": {"expires": 30 * 60.0}},
     # Verified domains whose TXT record disappeared go back to pending.
     "domains-recheck": {"task": "workspaces.tasks.recheck_domains", "schedule": 60 * 60.0,
                         "options": {"expires": 30 * 60.0}},

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from keys.urls import gateway_patterns as keys_gateway
+from keys.urls import organization_patterns as keys_org
 from keys.urls import workspace_patterns as keys_ws
 from onboarding.selectors import review_queue
 from onboarding.urls import organization_patterns as onboarding_org
@@ -45,6 +46,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("workspaces.urls")),
     path("o/<slug:org_slug>/", include(onboarding_org)),
+    path("o/<slug:org_slug>/", include(keys_org)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(onboarding_ws)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(usage_ws)),
     path("o/<slug:org_slug>/w/<slug:ws_slug>/", include(keys_ws)),

@@ -32,18 +32,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset({
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
-        "workspaces.manage", "audit.read",
+        "workspaces.manage", "audit.read", "policy.read",
     }),
     Role.TECHNICAL_LEAD: frozenset({
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
-        "usage.read", "review.submit", "audit.read",
+        "usage.read", "review.submit", "audit.read", "policy.read",
     }),
     Role.DEVELOPER: frozenset({
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "usage.read",
     }),
     Role.SECURITY_OWNER: frozenset({
-        "docs.read", "sandbox.read", "production.read", "keys.policy", "usage.read",
-        "audit.read", "audit.export",
+        "docs.read", "sandbox.read", "production.read", "keys.policy", "policy.read",
+        "usage.read", "audit.read", "audit.export",
     }),
     Role.BILLING_CONTACT: frozenset({"docs.read", "usage.read", "billing.read", "billing.manage"}),
     Role.COMPLIANCE: frozenset({
@@ -61,6 +61,7 @@ CAPABILITY_DESCRIPTIONS = {
     "production.read": "see production keys and webhooks",
     "production.manage": "manage production keys and webhooks",
     "keys.policy": "set the key policy",
+    "policy.read": "read the key policy",
     "usage.read": "read usage",
     "billing.read": "see billing",
     "billing.manage": "manage billing",

@@ -12,8 +12,6 @@ from workspaces.roles import Role
 REQUIRED_ENDPOINTS = ("/v1/ping", "/v1/accounts", "/v1/transactions")
 ERROR_RATE_LIMIT = 0.05
 ERROR_RATE_DAYS = 7
-# Until the Security owner's key policy exists, the longest an active key may live.
-MAX_KEY_AGE_DAYS = 90
 
 SCREENSHOT_MAX_BYTES = 2 * 1024 * 1024
 SCREENSHOT_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}

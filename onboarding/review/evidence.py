@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
-from django.db.models import Exists, Max, Min, OuterRef, Sum
+from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
-from keys.models import ApiKey, Environment
+from keys.models import ApiKey, Environment, KeyPolicy
+from keys.policy import DEFAULT_MAX_KEY_AGE_DAYS
 from onboarding.review import catalog
 from usage.models import HourlyUsage, StatusClass
 from webhooks.models import Endpoint
@@ -104,14 +105,26 @@ def integration_checks(workspace, now=None) -> list[Check]:
         f"{errors} errors in {calls} calls ({rate:.1%})." if rate is not None else
         f"No sandbox calls in the last {catalog.ERROR_RATE_DAYS} days.",
         totals["last"].isoformat() if totals["last"] else None))
-    old = list(ApiKey.objects.for_workspace(workspace).active(now)
-               .filter(created_at__lt=now - timedelta(days=catalog.MAX_KEY_AGE_DAYS))
-               .order_by("created_at").values_list("name", "public_id"))
-    checks.append(Check(
-        "key_age", f"No active key older than {catalog.MAX_KEY_AGE_DAYS} days", not old,
-        "Rotate or revoke: " + ", ".join(f"{n} ({p})" for n, p in old) + "." if old
-        else "Every active key is younger than the limit."))
+    checks.append(_key_age_check(workspace, now))
     return checks
+
+
+def _key_age_check(workspace, now) -> Check:
+    """No active key older than the key policy's maximum age for its environment."""
+    days = {env: DEFAULT_MAX_KEY_AGE_DAYS for env in Environment.values}
+    days.update(KeyPolicy.objects.for_organization(workspace.organization_id)
+                .values_list("environment", "max_key_age_days"))
+    too_old = Q()
+    for env, limit in days.items():
+        too_old |= Q(environment=env, created_at__lt=now - timedelta(days=limit))
+    old = list(ApiKey.objects.for_workspace(workspace).active(now).filter(too_old)
+               .order_by("created_at").values_list("name", "public_id"))
+    limits = " and ".join(f"{limit} days in {env}" for env, limit in days.items())
+    return Check(
+        "key_age", "No active key older than the key policy allows", not old,
+        "Rotate or revoke: " + ", ".join(f"{n} ({p})" for n, p in old) +
+        f". The key policy allows {limits}." if old
+        else f"Every active key is younger than the key policy's {limits}.")
 
 
 def audit_checks(workspace) -> list[Check]:

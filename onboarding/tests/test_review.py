@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent
 from keys.models import ApiKey
+from keys.policy import DEFAULT_MAX_KEY_AGE_DAYS
 from keys.services import issue_key
 from onboarding.models import ProductionReview, ReviewStage, StageStatus
 from onboarding.review import catalog, services
@@ -189,13 +190,14 @@ def test_integration_evidence_is_a_live_checklist(workspace, team, started):
     usage_row(workspace, key, "/v1/transactions", at=timezone.now() - timedelta(hours=5),
               count=2, errors=2, status_class=5)  # 2 errors in 32 calls: 6.25%
     old = ApiKey.objects.filter(pk=key.pk)
-    old.update(created_at=timezone.now() - timedelta(days=catalog.MAX_KEY_AGE_DAYS + 1))
+    old.update(created_at=timezone.now() - timedelta(days=DEFAULT_MAX_KEY_AGE_DAYS + 1))
     with pytest.raises(ValidationError) as excinfo:
         services.submit_stage(actor=team.technical_lead, workspace=workspace,
                               kind="integration")
     assert excinfo.value.message_dict == {
         "error_rate": ["2 errors in 32 calls (6.2%)."],
-        "key_age": [f"Rotate or revoke: Backend ({key.public_id})."]}
+        "key_age": [f"Rotate or revoke: Backend ({key.public_id}). The key policy allows "
+                    "90 days in sandbox and 90 days in production."]}
 
     usage_row(workspace, key, "/v1/ping", at=timezone.now() - timedelta(hours=6), count=30)
     old.update(revoked_at=timezone.now())

@@ -9,17 +9,17 @@ MATRIX = {
     Role.OWNER: {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
-        "workspaces.manage", "audit.read",
+        "workspaces.manage", "audit.read", "policy.read",
     },
     Role.TECHNICAL_LEAD: {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
-        "usage.read", "review.submit", "audit.read",
+        "usage.read", "review.submit", "audit.read", "policy.read",
     },
     Role.DEVELOPER: {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "usage.read",
     },
     Role.SECURITY_OWNER: {
-        "docs.read", "sandbox.read", "production.read", "keys.policy", "usage.read",
+        "docs.read", "sandbox.read", "production.read", "keys.policy", "policy.read", "usage.read",
         "audit.read", "audit.export",
     },
     Role.BILLING_CONTACT: {"docs.read", "usage.read", "billing.read", "billing.manage"},

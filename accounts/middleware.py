@@ -1,4 +1,4 @@
-"""Signed-in sessions end after a period without requests."""
+"""Signed-in sessions end after a period without requests; staff need MFA for the admin."""
 
 import time
 
@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
 
 # The session remembers when it last served a request. Writing that on every request
 # would be a database write per page, so it is refreshed at most once a minute: an idle
@@ -44,4 +46,20 @@ class IdleSessionMiddleware:
                 return redirect_to_login(request.get_full_path())
             if last_seen is None or now - last_seen >= REFRESH_AFTER:
                 mark_seen(request.session, user)
+        return self.get_response(request)
+
+
+class StaffSecondFactorMiddleware:
+    """The admin acts on every organization: staff reach it only with a second factor
+    (an authenticator app or a security key) and are sent to set one up otherwise."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (request.path.startswith(reverse("admin:index")) and request.user.is_authenticated
+                and request.user.is_staff and not request.user.has_second_factor):
+            messages.warning(request, "Platform staff need two-factor authentication for the "
+                                      "admin: set up an authenticator app or a security key.")
+            return redirect("mfa_index")
         return self.get_response(request)

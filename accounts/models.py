@@ -50,6 +50,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email
 
+    @property
+    def has_second_factor(self) -> bool:
+        """An authenticator app or a security key is on; recovery codes alone do not count."""
+        from allauth.mfa.models import Authenticator
+
+        return self.authenticator_set.filter(
+            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists()
+
     def get_full_name(self) -> str:
         return self.full_name
 

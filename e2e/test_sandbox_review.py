@@ -5,6 +5,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from e2e.conftest import sign_in_to_admin
+from onboarding.tests.factories import TOTP_SECRET, turn_on_mfa
 
 
 def sign_in(page: Page, base: str, email: str) -> None:
@@ -20,8 +21,9 @@ def test_owner_requests_sandbox_access_and_a_reviewer_approves_it_in_the_admin(
 ):
     settings.SANDBOX_AUTO_APPROVE = False
     owner = UserFactory(email="sam@acme.test", full_name="Sam Owner")
-    UserFactory(email="rita@platform.test", full_name="Rita Reviewer", is_staff=True,
-                is_superuser=True)
+    # Staff reach the admin only with a second factor.
+    turn_on_mfa(UserFactory(email="rita@platform.test", full_name="Rita Reviewer",
+                            is_staff=True, is_superuser=True))
     base = live_server.url
     banner = page.get_by_test_id("lane-banner")
 
@@ -46,7 +48,7 @@ def test_owner_requests_sandbox_access_and_a_reviewer_approves_it_in_the_admin(
     shoot("waiting-for-review")
 
     reviewer = browser.new_context().new_page()
-    sign_in_to_admin(reviewer, base, "rita@platform.test", PASSWORD)
+    sign_in_to_admin(reviewer, base, "rita@platform.test", PASSWORD, TOTP_SECRET)
     expect(reviewer.get_by_role("link", name="1 sandbox request")).to_be_visible()
     reviewer.screenshot(path=str(shoot.folder / "reviewer-queue-count.png"), full_page=True)
     reviewer.goto(f"{base}/admin/onboarding/sandboxrequest/?status__exact=pending")

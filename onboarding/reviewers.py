@@ -2,6 +2,9 @@
 the admin, and can do nothing else there."""
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from workspaces.models import Membership
 
 GROUP = "Platform reviewers"
 PERMISSIONS = [
@@ -17,3 +20,16 @@ def ensure_reviewers_group(**kwargs) -> Group:
                    for app, codename in PERMISSIONS]
     group.permissions.set(permissions)
     return group
+
+
+def check_reviewer(reviewer, organization_id: int) -> None:
+    """Raise unless `reviewer` may decide for this organization (sandbox requests and
+    review stages alike): platform staff, a second factor on, and never a member of it."""
+    if not reviewer.is_staff:
+        raise PermissionDenied("Only platform reviewers decide sandbox requests and reviews.")
+    if not reviewer.has_second_factor:
+        raise ValidationError("Turn on two-factor authentication before deciding reviews.")
+    # Former members too: having belonged is a conflict of interest.
+    if Membership.objects.filter(user=reviewer, organization=organization_id).exists():
+        raise ValidationError("You belong to this organization, so another reviewer must "
+                              "decide.")

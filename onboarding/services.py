@@ -10,6 +10,7 @@ from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
 from onboarding.models import SandboxRequest, SandboxStatus
+from onboarding.reviewers import check_reviewer
 from webhooks.outbox import emit
 from workspaces.models import Membership, Workspace
 
@@ -82,10 +83,7 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
         decided = sandbox_request.get_status_display().lower()
         raise ReviewConflict(f"This request was already {decided}.")
     workspace = sandbox_request.workspace
-    if Membership.objects.for_organization(workspace.organization).filter(
-            user=reviewer).exists():
-        raise ValidationError("You belong to this organization, so another reviewer must "
-                              "decide.")
+    check_reviewer(reviewer, workspace.organization_id)
     reason = reason.strip()
     if not approve and not reason:
         raise ValidationError({"reason": "Say why, so the customer knows what to change."})

@@ -27,6 +27,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.LazyFunction(password_hash)
 
     @factory.post_generation
+    def mfa(obj, create, extracted, **kwargs):
+        """`mfa=True`: an authenticator app is on (staff need one for the admin)."""
+        if create and extracted:
+            from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+            TOTP.activate(obj, generate_totp_secret())
+
+    @factory.post_generation
     def verified(obj, create, extracted, **kwargs):
         if create:
             EmailAddress.objects.create(

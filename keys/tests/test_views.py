@@ -52,7 +52,7 @@ def test_the_secret_is_shown_once_and_never_again_anywhere(
               url(sandbox, "key_rotate", "sandbox", key.public_id)]
     for page in pages:
         assert secret not in client.get(page).content.decode(), page
-    admin = user_factory(is_staff=True, is_superuser=True)
+    admin = user_factory(is_staff=True, is_superuser=True, mfa=True)
     client.force_login(admin)
     for page in [reverse("admin:audit_auditevent_changelist"),
                  reverse("admin:audit_auditevent_change", args=[AuditEvent.objects.last().pk])]:

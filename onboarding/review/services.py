@@ -14,7 +14,8 @@ from audit.models import Action
 from audit.services import record
 from onboarding.models import ProductionReview, ReviewStage, StageDecision, StageKind, StageStatus
 from onboarding.review import catalog
-from onboarding.review.evidence import MFA_TYPES, checks_for
+from onboarding.review.evidence import checks_for
+from onboarding.reviewers import check_reviewer
 from onboarding.services import ReviewConflict
 from webhooks.outbox import emit
 from workspaces.models import Environment, Membership, Workspace
@@ -144,17 +145,6 @@ def submit_stage(*, actor, workspace: Workspace, kind: str) -> ReviewStage:
     return stage
 
 
-def _check_reviewer(reviewer, workspace: Workspace) -> None:
-    if not reviewer.is_staff:
-        raise PermissionDenied("Only platform reviewers decide review stages.")
-    if not reviewer.authenticator_set.filter(type__in=MFA_TYPES).exists():
-        raise ValidationError("Turn on two-factor authentication before deciding reviews.")
-    # Former members too: having belonged is a conflict of interest.
-    if Membership.objects.filter(user=reviewer, organization=workspace.organization_id).exists():
-        raise ValidationError("You belong to this organization, so another reviewer must "
-                              "decide.")
-
-
 def _check_changes(kind: str, approve: bool, changes: dict) -> dict[str, str]:
     if approve:
         if changes:
@@ -187,7 +177,7 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
               .select_related("workspace__organization").get(pk__in=review_id))
     stage = ReviewStage.objects.select_for_update().get(pk=stage_id)
     workspace = review.workspace
-    _check_reviewer(reviewer, workspace)
+    check_reviewer(reviewer, workspace.organization_id)
     if stage.status != StageStatus.SUBMITTED:
         raise ReviewConflict(f"This stage is {stage.get_status_display().lower()} now; "
                              "someone else decided it meanwhile.")

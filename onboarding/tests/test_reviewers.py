@@ -17,7 +17,7 @@ def test_platform_reviewers_may_only_view_and_decide_reviews():
 
 @pytest.mark.django_db
 def test_a_reviewer_sees_the_queue_and_nothing_else_in_the_admin(client, user_factory):
-    reviewer = user_factory(is_staff=True)
+    reviewer = user_factory(is_staff=True, mfa=True)
     reviewer.groups.add(ensure_reviewers_group())
     client.force_login(reviewer)
 

@@ -26,7 +26,7 @@ def manual_review(settings):
 
 @pytest.fixture
 def reviewer(user_factory):
-    return user_factory(email="reviewer@platform.test", is_staff=True)
+    return user_factory(email="reviewer@platform.test", is_staff=True, mfa=True)
 
 
 @pytest.mark.django_db
@@ -141,6 +141,33 @@ def test_a_reviewer_cannot_decide_for_their_own_organization(
 
 
 @pytest.mark.django_db
+def test_a_reviewer_without_a_second_factor_cannot_decide(
+    client, workspace, owner, manual_review, user_factory
+):
+    client.force_login(owner)
+    client.post(url(workspace), FORM)
+    no_mfa = user_factory(is_staff=True)
+
+    with pytest.raises(ValidationError, match="Turn on two-factor authentication"):
+        services.decide_sandbox_request(reviewer=no_mfa, approve=True,
+                                        sandbox_request_id=SandboxRequest.objects.get().pk)
+    assert SandboxRequest.objects.get().status == "pending"
+
+
+@pytest.mark.django_db
+def test_a_former_member_cannot_decide_for_the_organization(
+    client, workspace, owner, manual_review, membership_factory, reviewer
+):
+    membership_factory(user=reviewer, organization=workspace.organization, is_active=False)
+    client.force_login(owner)
+    client.post(url(workspace), FORM)
+
+    with pytest.raises(ValidationError, match="another reviewer must decide"):
+        services.decide_sandbox_request(reviewer=reviewer, approve=True,
+                                        sandbox_request_id=SandboxRequest.objects.get().pk)
+
+
+@pytest.mark.django_db
 def test_a_second_request_while_one_waits_is_refused(client, workspace, owner, manual_review):
     client.force_login(owner)
     client.post(url(workspace), FORM)
@@ -157,7 +184,7 @@ def test_two_reviewers_deciding_at_once_make_one_transition(
     services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
                                     expected_monthly_calls=1, product_areas=["accounts"])
     pending = SandboxRequest.objects.get()
-    reviewers = [user_factory(is_staff=True) for _ in range(2)]
+    reviewers = [user_factory(is_staff=True, mfa=True) for _ in range(2)]
     barrier, outcomes = threading.Barrier(2), []
 
     def decide(reviewer, approve):
@@ -188,7 +215,7 @@ def test_two_reviewers_deciding_at_once_make_one_transition(
 def test_admin_queue_approves_and_deny_asks_for_a_reason(
     client, workspace, owner, manual_review, user_factory
 ):
-    admin_user = user_factory(is_staff=True, is_superuser=True)
+    admin_user = user_factory(is_staff=True, is_superuser=True, mfa=True)
     services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
                                     expected_monthly_calls=1, product_areas=["accounts"])
     pending = SandboxRequest.objects.get()

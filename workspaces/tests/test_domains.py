@@ -286,7 +286,7 @@ def test_platform_staff_release_a_claim_in_the_admin(dns, client, acme, user_fac
     claim = _claim(acme)
     _publish(dns, claim)
     _check(claim)
-    staff = user_factory(email="ops@platform.test", is_staff=True)
+    staff = user_factory(email="ops@platform.test", is_staff=True, mfa=True)
     staff.user_permissions.add(*Permission.objects.filter(
         codename__in=["view_domainclaim", "delete_domainclaim"]))
     client.force_login(staff)

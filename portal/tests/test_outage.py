@@ -16,7 +16,8 @@ CLOSED_PORT = "redis://127.0.0.1:1/0"
 
 @pytest.fixture
 def redis_down(settings):
-    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": CLOSED_PORT}}
+    settings.CACHES = {**settings.CACHES,
+                       "default": {**settings.CACHES["default"], "LOCATION": CLOSED_PORT}}
     assert cache.get("anything", "fallback") == "fallback"
 
 

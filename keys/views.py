@@ -16,15 +16,23 @@ from keys.gateway import machine_json, problem, service_token_required
 from keys.models import ApiKey, KeyPolicy
 from keys.policy import Rules
 from keys.selectors import verify
+from portal import keyset
 from workspaces.models import Environment
 from workspaces.scoping import environment_view, org_view, render_scoped
+
+KEYS_PER_PAGE = 50
 
 
 def _list_context(request, environment):
     keys = (ApiKey.objects.for_workspace(request.workspace).filter(environment=environment)
             .select_related("created_by", "revoked_by"))
+    # A page at a time by keyset: a workspace may hold thousands of keys.
+    page = keyset.page(keys, field="created_at", size=KEYS_PER_PAGE,
+                       after=keyset.decode(request.GET.get("before", "")))
     ws = request.workspace
-    return {"keys": keys, "environment": environment, "available": ws.is_open(environment),
+    return {"keys": page.items, "page": page, "environment": environment,
+            "older_query": f"before={page.next_cursor}" if page.next_cursor else "",
+            "available": ws.is_open(environment),
             "can_manage": request.membership.can(f"{environment}.manage")}
 
 

@@ -1,4 +1,5 @@
 import logging
+import re
 
 import pytest
 from django.core import mail
@@ -221,3 +222,22 @@ def test_machine_answers_carry_a_fixed_policy_and_pages_keep_theirs(client, sand
         assert answer["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert "default-src 'self'" in page["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_the_key_list_shows_fifty_keys_a_page_newest_first(client, workspace, owner):
+    approve_sandbox(workspace)
+    for n in range(60):
+        issue(workspace, owner, name=f"key {n:02d}")
+        if n % 10 == 9:  # ten active keys at most: retire them, as rotations would
+            ApiKey.objects.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    client.force_login(owner)
+    first = reverse("key_list", args=[workspace.organization.slug, workspace.slug, "sandbox"])
+
+    page_one = client.get(first).content.decode()
+    older = re.search(r'href="(\?[^"]+)" rel="next"', page_one).group(1)
+    page_two = client.get(first + older).content.decode()
+
+    names = re.findall(r"<strong>(key \d\d)</strong>", page_one + page_two)
+    assert names == [f"key {n:02d}" for n in range(59, -1, -1)]
+    assert 'rel="next"' not in page_two and "← Newest" in page_two

@@ -180,11 +180,14 @@ def _key_rows(plan: _Plan, keys: _Ids, main_keys: int) -> Iterator[tuple]:
         w = 0 if k < main_keys or plan.n["workspaces"] == 1 else 1 + (k - main_keys) % others
         o = plan.org_of_workspace(w)
         environment = "production" if k % 10 == 9 else "sandbox"
+        # A workspace holds ten active keys at most: the rest were rotated away.
+        active = k < 10 if w == 0 else k - main_keys < others
+        created = plan.now - timedelta(days=56, seconds=k)
         yield (keys[k], plan.workspaces[w], f"{plan.slug(o)}/app-{w}", environment,
                f"Key {k}", f"key_s{plan.tag}{k:09d}", f"{plan.tag}{keys[k]:058x}",
                "sk_live_" if environment == "production" else "sk_sandbox_",
                f"{k % 10000:04d}", [Scope.ACCOUNTS_READ], plan.users[plan.owner_of(o)],
-               plan.now - timedelta(days=56, seconds=k))
+               created, None if active else created + timedelta(days=1))
 
 
 def _call_rows(plan: _Plan, keys: _Ids, main_keys: int) -> Iterator[tuple]:
@@ -302,7 +305,7 @@ def build(factor: float, *, log=lambda message: None, now: datetime | None = Non
     keys, main_keys = _Ids(ApiKey), _share(plan.n["keys"], 0.001)
     step("keys", lambda: _copy(ApiKey, (
         "id", "workspace_id", "workspace_path", "environment", "name", "public_id",
-        "secret_hash", "prefix", "last4", "scopes", "created_by_id", "created_at"),
+        "secret_hash", "prefix", "last4", "scopes", "created_by_id", "created_at", "revoked_at"),
         _key_rows(plan, keys, main_keys)))
     step("calls", lambda: usage_services.copy_calls(_call_rows(plan, keys, main_keys)))
     step("audit events", lambda: _copy(AuditEvent, (

@@ -5,7 +5,8 @@ SMALL_FACTOR ("1x") and at a hundred times that ("100x"). Each build has one lar
 organization; its owner is signed in (Django's test Client, in-process) and every page
 a person uses daily is rendered: access, organization home, members, invitations, the
 main workspace's overview, keys, webhooks and one endpoint, usage at each range,
-integration history, the audit log, the production review and its dossier. Per page:
+the request log (all and 4xx only), integration history, the audit log, the production
+review and its dossier. Per page:
 the number of queries at 1x and at 100x (target: equal), and at 100x the median render
 time as a ratio to a bare page that extends the same base.html through the same
 resolver and context processors (`bench/bare_urls.py`), measured in the same rounds.
@@ -52,6 +53,8 @@ def _pages(data: ScaleData) -> dict[str, str]:
         "usage 24h": f"{usage}?range=24h",
         "usage 7d": f"{usage}?range=7d",
         "usage 30d": f"{usage}?range=30d",
+        "requests (sandbox)": reverse("request_log", args=[*scoped, "sandbox"]),
+        "requests 4xx": reverse("request_log", args=[*scoped, "sandbox"]) + "?status=4xx",
         "integration history": reverse("workspace_history", args=scoped),
         "audit log": reverse("organization_audit", args=[org]),
         "production review": reverse("review_overview", args=scoped),

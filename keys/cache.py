@@ -37,8 +37,8 @@ Postgres taking longer than KEY_CACHE_ACK_TIMEOUT to deliver a notification to a
 listener; the barrier logs a warning naming it. KEY_CACHE=0 turns the cache off, and
 tests run without it except keys/tests/test_cache.py. Behind a transaction-mode pooler
 (PgBouncer's pool_mode=transaction) LISTEN cannot work: DATABASE_POOL_MODE=transaction
-turns the cache off with a log line, and a listener whose first proof never comes back
-says so in the log.
+turns the cache off with a log line, and a process whose first proof never comes back
+turns its own cache off, with a log line saying why.
 """
 
 import logging
@@ -97,6 +97,7 @@ class KeyCache:
         self._thread: threading.Thread | None = None
         self.generation = 0  # bumped on every drop: a lookup older than it must not store
         self.listener_pid: int | None = None  # the listener's backend pid, once listening
+        self.ever_proven = False  # never: LISTEN cannot work here (a transaction pooler)
 
     # --- the request side ----------------------------------------------------------
 
@@ -181,8 +182,15 @@ class KeyCache:
                 log.warning("key cache listener lost its connection (%s); verifying from "
                             "the database until it reconnects", error.__class__.__name__)
             except NotProven as error:
-                log.warning("key cache listener: %s; verifying from the database and "
-                            "reconnecting", error)
+                if not self.ever_proven:  # LISTEN cannot work here: stop trying
+                    self._stop.set()
+                    log.warning("key cache off for this process: %s (is DATABASE_URL a "
+                                "transaction-mode pooler? then set "
+                                "DATABASE_POOL_MODE=transaction); every key is verified "
+                                "from the database", error)
+                else:
+                    log.warning("key cache listener: %s; verifying from the database and "
+                                "reconnecting", error)
             except Exception:
                 log.exception("key cache listener failed; verifying from the database until "
                               "it restarts")
@@ -203,10 +211,9 @@ class KeyCache:
                 next_proof = now + PROOF_SECONDS
             if now - max(self._beat, connected_at) > DEAD_AFTER:
                 raise NotProven(
-                    f"its own notifications have not come back for {DEAD_AFTER:.0f} s"
+                    f"its own notifications have not come back for {DEAD_AFTER:g} s"
                     if self._beat > connected_at else
-                    "its first notification never came back (is DATABASE_URL a "
-                    "transaction-mode pooler? then set DATABASE_POOL_MODE=transaction)")
+                    f"its first notification did not come back in {DEAD_AFTER:g} s")
             changed, proofs = [], []
             for notify in conn.notifies(timeout=max(next_proof - now, 0.01), stop_after=1):
                 (proofs if notify.channel == alive else changed).append(notify.payload)
@@ -218,6 +225,7 @@ class KeyCache:
                                  [DROPPED, f"{txid} {self.listener_pid}"])
             if proofs:  # after the drops: a proof vouches for what came before it
                 self._beat = max(self._beat, *map(float, proofs))
+                self.ever_proven = True
 
 
 class DropBarrier:

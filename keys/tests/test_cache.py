@@ -334,3 +334,31 @@ def test_hits_and_misses_are_counted_for_the_metrics(cache_on, key):
     verify(secret)
     verify(secret)
     assert (count("hit") - hits, count("miss") - misses) == (2, 1)
+
+
+def test_a_process_whose_first_proof_never_comes_back_turns_its_cache_off(
+        key, settings, monkeypatch, caplog, django_assert_num_queries):
+    # given a connection on which LISTEN never hears anything, as through a
+    # transaction-mode pooler, and no setting saying so
+    settings.KEY_CACHE = True
+    monkeypatch.setattr(key_cache, "DEAD_AFTER", 0.3)
+    monkeypatch.setattr(psycopg.Connection, "notifies", _dead_notifies(threading.Event()))
+    key_cache.reset()
+    _, secret = key
+
+    # when its listener has waited for its first proof
+    with caplog.at_level(logging.WARNING, logger="keys.cache"):
+        cache = key_cache.current()
+        assert _eventually(lambda: "key cache off for this process" in caplog.text)
+    cache._thread.join(timeout=5)
+
+    # then it stopped listening, and every verification asks the database
+    try:
+        assert "transaction-mode pooler" in caplog.text
+        assert not cache._thread.is_alive() and cache.listener_pid is None
+        verify(secret)  # looked up; writes last_used_at
+        for _ in range(2):
+            with django_assert_num_queries(1):
+                assert verify(secret).code == "VALID"
+    finally:
+        key_cache.reset()

@@ -1,7 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
 from accounts.services import release_unverified_address
-from audit.models import Action
+from audit.context import current
+from audit.models import Action, AuditEvent
 from audit.services import record
 
 
@@ -21,8 +22,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().save_user(request, user, form, commit=commit)
 
     def login(self, request, user) -> None:
+        user_agent = current().user_agent
+        earlier = AuditEvent.objects.filter(actor=user, action=Action.SIGNED_IN)
+        new_device = earlier.exists() and not earlier.filter(user_agent=user_agent).exists()
         super().login(request, user)
         record(action=Action.SIGNED_IN, actor=user, target=user)
+        if new_device:
+            self.send_notification_mail("account/email/new_device_sign_in", user)
 
     def logout(self, request) -> None:
         user = request.user if request.user.is_authenticated else None

@@ -3,13 +3,25 @@
 from unittest import mock
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.db.backends.postgresql.operations import DatabaseOperations
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from portal.celery import app as celery_app
+from workspaces.models import Workspace
 from workspaces.roles import Role
 from workspaces.tests.factories import MembershipFactory, OrganizationFactory, WorkspaceFactory
+
+
+@pytest.fixture(autouse=True)
+def _warm_content_types(request):
+    """Guardian looks the Workspace content type up once per process (a flush between
+    transactional tests forgets it): query counts are those of a warm process."""
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if request.node.get_closest_marker("django_db") or uses_db:
+        request.getfixturevalue("_django_db_helper")  # pytest-django's own database setup
+        ContentType.objects.get_for_model(Workspace)
 
 
 @pytest.fixture(autouse=True)

@@ -36,6 +36,8 @@ class Action(models.TextChoices):
     JOIN_REQUEST_DECLINED = "member.join_declined", "Declined a request to join"
     ROLES_CHANGED = "member.roles_changed", "Changed a member's roles"
     MEMBER_RESTRICTED = "member.restricted", "Changed a member's workspace access"
+    WORKSPACE_ROLES_CHANGED = ("member.workspace_roles_changed",
+                               "Changed a member's roles in a workspace")
     MEMBER_REMOVED = "member.removed", "Removed a member"
     MEMBER_LEFT = "member.left", "Left the organization"
     SANDBOX_REQUESTED = "sandbox.requested", "Requested sandbox access"

@@ -1,11 +1,17 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 
-from workspaces.roles import Role, capabilities_of
+from workspaces.roles import (
+    ACCESS_WORKSPACE,
+    ROLE_PERMISSIONS,
+    Role,
+    capabilities_of,
+    role_permission,
+)
 
 
 class Environment(models.TextChoices):
@@ -14,9 +20,6 @@ class Environment(models.TextChoices):
     SANDBOX = "sandbox", "Sandbox"
     PRODUCTION = "production", "Production"
 
-
-# The one object permission: access to a workspace for a member restricted to some.
-ACCESS_WORKSPACE = "access_workspace"
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -104,20 +107,20 @@ class WorkspaceQuerySet(models.QuerySet):
         return self.filter(organization=organization)
 
     def visible_to(self, user) -> "WorkspaceQuerySet":
-        """Workspaces a user may open: every one of their organizations', unless an
-        admin restricted their membership, then only those granted to them."""
+        """Workspaces a user may open: every workspace of the organizations where their
+        membership is not restricted, and those where guardian holds a grant for them."""
+        from guardian.shortcuts import get_objects_for_user
+
         if not user.is_authenticated:
             return self.none()
-        membership = Membership.objects.filter(
-            organization=OuterRef("organization"), user=user, is_active=True
-        )
-        grant = WorkspaceUserObjectPermission.objects.filter(
-            content_object=OuterRef("pk"), user=user, permission__codename=ACCESS_WORKSPACE
-        )
+        memberships = Membership.objects.active().filter(user=user)
+        granted = get_objects_for_user(
+            user, [ACCESS_WORKSPACE, *ROLE_PERMISSIONS], klass=Workspace, use_groups=False,
+            any_perm=True, with_superuser=False, accept_global_perms=False)
         return self.filter(
-            Exists(membership.filter(restricted=False))
-            | (Exists(membership.filter(restricted=True)) & Exists(grant))
-        )
+            Q(organization__in=memberships.filter(restricted=False).values("organization"))
+            | (Q(organization__in=memberships.values("organization"))
+               & Q(pk__in=granted.values("pk"))))
 
 
 class Workspace(models.Model):
@@ -143,7 +146,10 @@ class Workspace(models.Model):
             models.UniqueConstraint(fields=["organization", "slug"],
                                     name="workspace_slug_unique_in_org"),
         ]
-        permissions = [(ACCESS_WORKSPACE, "Access this workspace")]
+        permissions = [
+            (ACCESS_WORKSPACE, "Access this workspace with the organization's roles"),
+            *((role_permission(r), f"{r.label} in this workspace") for r in Role),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -200,19 +206,28 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.organization}"
 
+    # Set by the tenancy resolver (workspaces/scoping.py) on a workspace's pages: the
+    # member's roles in that workspace, from their guardian grants.
+    workspace_roles: tuple[str, ...] | None = None
+
+    @property
+    def roles_here(self) -> tuple[str, ...]:
+        """Roles in the resolved workspace, else the organization's."""
+        return tuple(self.roles) if self.workspace_roles is None else self.workspace_roles
+
     @property
     def capabilities(self) -> frozenset[str]:
-        return capabilities_of(self.roles)
+        return capabilities_of(self.roles_here)
 
     def can(self, capability: str) -> bool:
         return capability in self.capabilities
 
     def has_role(self, role: Role) -> bool:
-        return role in self.roles
+        return role in self.roles_here
 
     @property
     def role_labels(self) -> list[str]:
-        return [Role(r).label for r in self.roles]
+        return [Role(r).label for r in self.roles_here]
 
 
 class Decidable:

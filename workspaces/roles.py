@@ -18,7 +18,7 @@ class Role(models.TextChoices):
 
 
 ROLE_DESCRIPTIONS = {
-    Role.OWNER: "Manages members, billing and every key; submits reviews.",
+    Role.OWNER: "Manages members, billing and every key; submits reviews; exports the audit log.",
     Role.TECHNICAL_LEAD: "Manages sandbox and production keys and webhooks; submits reviews.",
     Role.DEVELOPER: "Manages sandbox keys and webhooks; sees production keys listed.",
     Role.SECURITY_OWNER: "Sets key policy; reads keys and exports the audit log.",
@@ -33,6 +33,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
         "workspaces.manage", "audit.read", "policy.read",
+        "audit.export",
     }),
     Role.TECHNICAL_LEAD: frozenset({
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
@@ -83,3 +84,31 @@ def roles_with(capability: str) -> list[Role]:
     if capability not in ALL_CAPABILITIES:
         raise KeyError(f"unknown capability {capability!r}")
     return [role for role in Role if capability in CAPABILITIES[role]]
+
+
+# --- per-workspace grants ---------------------------------------------------------------
+# Guardian object permissions on a workspace: "role_<role>" grants that role there (the
+# member's organization roles no longer apply in that workspace); "access_workspace" lets a
+# restricted member in with their organization roles.
+ACCESS_WORKSPACE = "access_workspace"
+ROLE_PERMISSION_PREFIX = "role_"
+
+
+def role_permission(role: str) -> str:
+    """The codename of the object permission that grants a role in one workspace."""
+    return f"{ROLE_PERMISSION_PREFIX}{Role(role).value}"
+
+
+ROLE_PERMISSIONS = tuple(role_permission(r) for r in Role)
+WORKSPACE_PERMISSIONS = (ACCESS_WORKSPACE, *ROLE_PERMISSIONS)
+
+
+def roles_in_workspace(organization_roles, restricted: bool, perms) -> tuple[str, ...] | None:
+    """A member's roles in one workspace, from the codenames of their grants on it: the
+    granted roles, else their organization's roles unless restricted; None: no access."""
+    granted = tuple(r.value for r in Role if role_permission(r) in perms)
+    if granted:
+        return granted
+    if ACCESS_WORKSPACE in perms or not restricted:
+        return tuple(organization_roles)
+    return None

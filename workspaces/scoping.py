@@ -8,12 +8,15 @@ before any of this runs, by LoginRequiredMiddleware (portal/settings.py).
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
+from guardian.core import ObjectPermissionChecker
+from guardian.utils import get_user_obj_perms_model
 
 from workspaces.models import Environment, JoinRequest, Membership, Workspace
-from workspaces.roles import roles_with
+from workspaces.roles import roles_in_workspace, roles_with
 
 
 class CapabilityDenied(PermissionDenied):
@@ -58,24 +61,75 @@ def org_view(capability: str | None = None):
     return decorator
 
 
+_MEMBERSHIP_FIELDS = ("id", "roles", "restricted", "is_active", "joined_at")
+
+
+def resolve_workspace(user, org_slug: str, ws_slug: str) -> tuple[Workspace, Membership]:
+    """The workspace a URL names, if the user may open it (else 404), and their membership
+    answering `can()` with their roles in that workspace, from their guardian grants.
+    Two queries: the workspace with the membership, and the grants."""
+    mine = Membership.objects.active().filter(user=user, organization=OuterRef("organization"))
+    try:
+        workspace = (Workspace.objects.visible_to(user).select_related("organization")
+                     .annotate(**{f"membership_{f}": Subquery(mine.values(f))
+                                  for f in _MEMBERSHIP_FIELDS})
+                     .get(organization__slug=org_slug, slug=ws_slug))
+    except Workspace.DoesNotExist:
+        raise Http404("No such workspace") from None
+    membership = Membership.from_db(
+        Membership.objects.db, ["user_id", "organization_id", *_MEMBERSHIP_FIELDS],
+        [user.pk, workspace.organization_id,
+         *(getattr(workspace, f"membership_{f}") for f in _MEMBERSHIP_FIELDS)])
+    membership.user, membership.organization = user, workspace.organization
+    perms = ObjectPermissionChecker(user).get_user_perms(workspace)
+    membership.workspace_roles = roles_in_workspace(membership.roles, membership.restricted,
+                                                    perms)
+    if membership.workspace_roles is None:
+        raise Http404("No such workspace")
+    return workspace, membership
+
+
+def _grants(user, workspaces) -> dict[int, set[str]]:
+    if user.is_superuser:
+        # Guardian's checker answers "every permission" for a superuser; what counts here
+        # is what was granted to them as a member.
+        model = get_user_obj_perms_model(Workspace)
+        grants: dict[int, set[str]] = {}
+        for pk, codename in model.objects.filter(
+                user=user, content_object__in=workspaces).values_list(
+                "content_object_id", "permission__codename"):
+            grants.setdefault(pk, set()).add(codename)
+        return grants
+    checker = ObjectPermissionChecker(user)
+    checker.prefetch_perms(workspaces)
+    return {w.pk: set(checker.get_perms(w)) for w in workspaces}
+
+
+def workspace_roles_of(user, memberships, workspaces) -> dict[int, tuple[str, ...]]:
+    """Roles of one user in each of these workspaces they may open (others left out), in
+    a fixed number of queries: guardian's checker prefetches the grants of all of them."""
+    by_org = {m.organization_id: m for m in memberships}
+    workspaces = [w for w in workspaces if w.organization_id in by_org]
+    grants = _grants(user, workspaces) if workspaces else {}
+    roles = {}
+    for workspace in workspaces:
+        membership = by_org[workspace.organization_id]
+        here = roles_in_workspace(membership.roles, membership.restricted,
+                                  grants.get(workspace.pk, ()))
+        if here is not None:
+            roles[workspace.pk] = here
+    return roles
+
+
 def workspace_view(capability: str | None = None):
-    """Resolve /o/<org_slug>/w/<ws_slug>/ through Workspace.objects.visible_to(user)."""
+    """Resolve /o/<org_slug>/w/<ws_slug>/ through resolve_workspace."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, org_slug, ws_slug, *args, **kwargs):
-            try:
-                workspace = Workspace.objects.visible_to(request.user).select_related(
-                    "organization"
-                ).get(organization__slug=org_slug, slug=ws_slug)
-            except Workspace.DoesNotExist:
-                raise Http404("No such workspace") from None
-            request.workspace = workspace
-            request.organization = workspace.organization
-            request.membership = Membership.objects.active().get(
-                user=request.user, organization=workspace.organization
-            )
-            request.membership.organization = workspace.organization
+            request.workspace, request.membership = resolve_workspace(
+                request.user, org_slug, ws_slug)
+            request.organization = request.workspace.organization
             if capability:
                 require(request, capability)
             return view(request, *args, **kwargs)

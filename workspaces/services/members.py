@@ -7,20 +7,16 @@ change and its audit event together, and sends mail only after commit.
 
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from guardian.shortcuts import remove_perm
 
 from audit.models import Action
 from audit.services import record
-from workspaces.models import (
-    ACCESS_WORKSPACE,
-    Membership,
-    Organization,
-    WorkspaceUserObjectPermission,
-)
-from workspaces.roles import Role
+from workspaces.grants import clear_grants, grant, granted_workspaces
+from workspaces.models import Membership, Organization, Workspace
+from workspaces.roles import ACCESS_WORKSPACE, Role
 
 
 def verified_emails_of(user) -> set[str]:
@@ -54,24 +50,16 @@ def _ensure_an_owner_remains(organization: Organization, without: Membership) ->
 
 
 def _set_workspace_access(membership: Membership, workspaces) -> None:
-    """None: every workspace of the organization; a list: exactly those."""
-    grants = WorkspaceUserObjectPermission.objects.filter(
-        user=membership.user, content_object__organization=membership.organization
-    )
-    grants.delete()
+    """None: every workspace with the organization roles; a list: exactly those (each with
+    the organization roles). Per-workspace roles are cleared either way."""
+    clear_grants(membership.user, Workspace.objects.for_organization(membership.organization))
     membership.restricted = workspaces is not None
     if workspaces is None:
         return
-    foreign = [w for w in workspaces if w.organization_id != membership.organization_id]
-    if foreign:
+    if [w for w in workspaces if w.organization_id != membership.organization_id]:
         raise ValidationError({"workspaces": "Choose workspaces of this organization."})
-    permission = Permission.objects.get(codename=ACCESS_WORKSPACE,
-                                        content_type__app_label="workspaces")
-    WorkspaceUserObjectPermission.objects.bulk_create(
-        WorkspaceUserObjectPermission(user=membership.user, permission=permission,
-                                      content_object=w)
-        for w in workspaces
-    )
+    for workspace in workspaces:
+        grant(membership.user, workspace)
 
 
 def join(*, user, organization: Organization, roles, workspaces=None) -> Membership:
@@ -88,13 +76,15 @@ def join(*, user, organization: Organization, roles, workspaces=None) -> Members
         _set_workspace_access(membership, workspaces)
     else:
         membership.roles = list(dict.fromkeys([*membership.roles, *roles]))
-        if membership.restricted:
-            granted = [g.content_object for g in WorkspaceUserObjectPermission.objects.filter(
-                user=user, content_object__organization=organization,
-            ).select_related("content_object")]
-            _set_workspace_access(
-                membership, None if workspaces is None else list(dict.fromkeys(
-                    [*granted, *workspaces])))
+        if membership.restricted and workspaces is None:
+            membership.restricted = False
+            remove_perm(f"workspaces.{ACCESS_WORKSPACE}", user,
+                        Workspace.objects.for_organization(organization))
+        elif membership.restricted:
+            granted = granted_workspaces(user, organization)
+            for workspace in workspaces:
+                if workspace not in granted:
+                    grant(user, workspace)
     membership.save()
     return membership
 
@@ -170,4 +160,37 @@ def leave_organization(*, actor, organization: Organization) -> Membership:
         _ensure_an_owner_remains(organization, without=membership)
     _deactivate(membership)
     record(action=Action.MEMBER_LEFT, actor=actor, organization=organization, target=membership)
+    return membership
+
+
+@transaction.atomic
+def set_workspace_roles(*, actor, organization: Organization, membership_id: int,
+                        workspace_id: int, roles: list[str] | None) -> Membership:
+    """A member's roles in one workspace: a list of roles, None for their organization
+    roles, or [] for no access (their membership becomes restricted: workspaces they had
+    through their organization roles keep them, new workspaces do not)."""
+    organization = lock_organization(organization)
+    membership = _lock_member(organization, membership_id)
+    workspace = Workspace.objects.for_organization(organization).filter(pk=workspace_id).first()
+    if workspace is None:
+        raise ValidationError({"workspace": "Choose a workspace of this organization."})
+    if membership.has_role(Role.OWNER):
+        raise ValidationError({"roles": "Owners have every workspace with their organization "
+                                        "roles; change their organization roles first."})
+    roles = clean_roles(roles) if roles else roles
+    before = granted_workspaces(membership.user, organization)
+    if roles == [] and not membership.restricted:
+        for other in Workspace.objects.for_organization(organization).exclude(pk=workspace.pk):
+            if other not in before:
+                grant(membership.user, other)
+        membership.restricted = True
+        membership.save(update_fields=["restricted"])
+    if roles == [] or (roles is None and not membership.restricted):
+        clear_grants(membership.user, [workspace])
+    else:
+        grant(membership.user, workspace, roles)
+    record(action=Action.WORKSPACE_ROLES_CHANGED, actor=actor, organization=organization,
+           workspace=workspace, target=membership,
+           details={"email": membership.user.email, "workspace": workspace.slug,
+                    "roles": "organization" if roles is None else roles or "none"})
     return membership

@@ -10,6 +10,7 @@ MATRIX = {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
         "workspaces.manage", "audit.read", "policy.read",
+        "audit.export",
     },
     Role.TECHNICAL_LEAD: {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
@@ -84,7 +85,7 @@ def test_an_unknown_role_is_refused():
 
 
 @pytest.mark.parametrize(("capability", "roles"), [
-    ("audit.export", [Role.SECURITY_OWNER, Role.COMPLIANCE]),
+    ("audit.export", [Role.OWNER, Role.SECURITY_OWNER, Role.COMPLIANCE]),
     ("review.submit", [Role.OWNER, Role.TECHNICAL_LEAD, Role.COMPLIANCE]),
     ("billing.read", [Role.OWNER, Role.BILLING_CONTACT, Role.COMPLIANCE]),
     ("production.manage", [Role.OWNER, Role.TECHNICAL_LEAD]),

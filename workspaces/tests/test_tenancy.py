@@ -211,3 +211,38 @@ def test_every_other_url_sends_an_anonymous_visitor_to_sign_in(client, victim):
 
     assert sorted(public) == sorted(PUBLIC)
     assert {"access", "organization_home", "key_list", "usage"} <= set(redirected)
+
+
+@pytest.fixture
+def insider_client(client, victim, workspace_factory, membership_factory):
+    """A member of the same organization, Technical lead in its other workspace only."""
+    from workspaces.grants import grant
+    from workspaces.models import Organization
+
+    organization = Organization.objects.get(slug=victim["org_slug"])
+    other = workspace_factory(organization=organization, slug="ws-other")
+    membership = membership_factory(organization=organization, roles=[Role.VIEWER],
+                                    restricted=True)
+    grant(membership.user, other, [Role.TECHNICAL_LEAD])
+    client.force_login(membership.user)
+    client.other_workspace = other
+    return client
+
+
+@pytest.mark.django_db
+def test_every_url_of_a_workspace_answers_404_to_an_insider_without_a_grant_there(
+    insider_client, victim
+):
+    walked = []
+    for name, kwargs in our_patterns():
+        if name in UNSCOPED or "ws_slug" not in kwargs:
+            continue
+        url = reverse(name, kwargs={k: victim[k] for k in kwargs})
+        for method in accepted_methods(insider_client, url):
+            response = getattr(insider_client, method.lower())(url)
+            assert response.status_code == 404, f"{method} {url} gave {response.status_code}"
+            walked.append(f"{method} {name}")
+    own = reverse("workspace_overview", args=[victim["org_slug"], "ws-other"])
+
+    assert len(walked) >= 20
+    assert "Technical lead" in insider_client.get(own).content.decode()

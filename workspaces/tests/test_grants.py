@@ -1,0 +1,161 @@
+"""Per-workspace roles through django-guardian, checked through the tenancy resolver."""
+
+import pytest
+from django.http import Http404
+
+from audit.models import Action, AuditEvent
+from workspaces.grants import grant
+from workspaces.models import Workspace
+from workspaces.roles import ALL_CAPABILITIES, Role
+from workspaces.scoping import resolve_workspace, workspace_roles_of
+from workspaces.services.members import set_workspace_roles
+from workspaces.tests.test_roles import MATRIX
+
+# DESIGN §3's matrix, written out by hand in test_roles.py.
+DESIGN_MATRIX = MATRIX
+
+
+@pytest.fixture
+def acme(workspace_factory, organization_factory, membership_factory, user_factory):
+    owner = user_factory()
+    organization = organization_factory(name="Acme", slug="acme", created_by=owner)
+    membership_factory(user=owner, organization=organization, roles=[Role.OWNER])
+    workspace_factory(organization=organization, name="Checkout", slug="checkout",
+                      created_by=owner)
+    workspace_factory(organization=organization, name="Payouts", slug="payouts",
+                      created_by=owner)
+    return organization
+
+
+def _can(user, ws_slug, capability):
+    _, membership = resolve_workspace(user, "acme", ws_slug)
+    return membership.can(capability)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("capability", sorted(ALL_CAPABILITIES))
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.OWNER])
+def test_a_role_granted_in_one_workspace_holds_there_and_nowhere_else(
+    acme, membership_factory, role, capability
+):
+    """A contractor restricted to Checkout, where they hold one role."""
+    member = membership_factory(organization=acme, roles=[Role.VIEWER], restricted=True)
+    grant(member.user, Workspace.objects.get(slug="checkout"), [role])
+
+    assert _can(member.user, "checkout", capability) is (capability in DESIGN_MATRIX[role])
+    with pytest.raises(Http404):
+        resolve_workspace(member.user, "acme", "payouts")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("capability", sorted(ALL_CAPABILITIES))
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.OWNER])
+def test_elsewhere_an_unrestricted_member_keeps_the_organization_roles(
+    acme, membership_factory, role, capability
+):
+    """Viewer in the organization, another role in Checkout."""
+    member = membership_factory(organization=acme, roles=[Role.VIEWER])
+    grant(member.user, Workspace.objects.get(slug="checkout"), [role])
+
+    assert _can(member.user, "checkout", capability) is (capability in DESIGN_MATRIX[role])
+    assert _can(member.user, "payouts", capability) is (
+        capability in DESIGN_MATRIX[Role.VIEWER])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("capability", sorted(ALL_CAPABILITIES))
+def test_an_owner_holds_every_owner_capability_in_every_workspace(acme, capability):
+    for ws_slug in ["checkout", "payouts"]:
+        assert _can(acme.created_by, ws_slug, capability) is (
+            capability in DESIGN_MATRIX[Role.OWNER])
+
+
+@pytest.mark.django_db
+def test_visible_to_and_the_prefetched_checker_agree_with_the_resolver(
+    acme, membership_factory, django_assert_num_queries
+):
+    member = membership_factory(organization=acme, roles=[Role.VIEWER], restricted=True)
+    checkout = Workspace.objects.get(slug="checkout")
+    grant(member.user, checkout, [Role.DEVELOPER, Role.SECURITY_OWNER])
+    workspaces = list(Workspace.objects.for_organization(acme))
+
+    assert list(Workspace.objects.visible_to(member.user)) == [checkout]
+    with django_assert_num_queries(2):  # guardian's checker: user and group grants
+        roles = workspace_roles_of(member.user, [member], workspaces)
+    assert roles == {checkout.pk: ("developer", "security_owner")}
+
+
+@pytest.mark.django_db
+def test_a_superuser_member_gets_only_what_was_granted(acme, membership_factory, user_factory):
+    staff = user_factory(is_superuser=True, is_staff=True)
+    member = membership_factory(user=staff, organization=acme, roles=[Role.VIEWER],
+                                restricted=True)
+    checkout = Workspace.objects.get(slug="checkout")
+    grant(staff, checkout, [Role.DEVELOPER])
+
+    assert list(Workspace.objects.visible_to(staff)) == [checkout]
+    assert workspace_roles_of(staff, [member], Workspace.objects.all()) == {
+        checkout.pk: ("developer",)}
+    assert not _can(staff, "checkout", "production.manage")
+
+
+# --- the service -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_owner_sets_a_members_roles_per_workspace(acme, membership_factory):
+    member = membership_factory(organization=acme, roles=[Role.DEVELOPER])
+    payouts = Workspace.objects.get(slug="payouts")
+
+    set_workspace_roles(actor=acme.created_by, organization=acme, membership_id=member.pk,
+                        workspace_id=payouts.pk, roles=[Role.VIEWER])
+
+    assert _can(member.user, "checkout", "sandbox.manage")
+    assert not _can(member.user, "payouts", "sandbox.manage")
+    assert _can(member.user, "payouts", "sandbox.read")
+    [event] = AuditEvent.objects.filter(action=Action.WORKSPACE_ROLES_CHANGED)
+    assert (event.workspace, event.details) == (payouts, {
+        "email": member.user.email, "workspace": "payouts", "roles": ["viewer"]})
+
+
+@pytest.mark.django_db
+def test_no_access_in_one_workspace_keeps_the_others_and_closes_new_ones(
+    acme, membership_factory, workspace_factory
+):
+    member = membership_factory(organization=acme, roles=[Role.DEVELOPER])
+    checkout, payouts = Workspace.objects.order_by("name")
+
+    set_workspace_roles(actor=acme.created_by, organization=acme, membership_id=member.pk,
+                        workspace_id=payouts.pk, roles=[])
+    workspace_factory(organization=acme, slug="later", created_by=acme.created_by)
+
+    member.refresh_from_db()
+    assert member.restricted
+    assert list(Workspace.objects.visible_to(member.user)) == [checkout]
+    assert _can(member.user, "checkout", "sandbox.manage")
+
+
+@pytest.mark.django_db
+def test_back_to_organization_roles(acme, membership_factory):
+    member = membership_factory(organization=acme, roles=[Role.DEVELOPER], restricted=True)
+    checkout = Workspace.objects.get(slug="checkout")
+    grant(member.user, checkout, [Role.VIEWER])
+
+    set_workspace_roles(actor=acme.created_by, organization=acme, membership_id=member.pk,
+                        workspace_id=checkout.pk, roles=None)
+
+    assert _can(member.user, "checkout", "sandbox.manage")
+
+
+@pytest.mark.django_db
+def test_an_owners_workspace_roles_are_not_narrowed(acme):
+    from django.core.exceptions import ValidationError
+
+    owner = acme.memberships.get()
+    with pytest.raises(ValidationError) as raised:
+        set_workspace_roles(actor=acme.created_by, organization=acme, membership_id=owner.pk,
+                            workspace_id=Workspace.objects.first().pk, roles=[Role.VIEWER])
+
+    assert raised.value.message_dict["roles"] == [
+        "Owners have every workspace with their organization roles; change their "
+        "organization roles first."]

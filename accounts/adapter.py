@@ -1,4 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 
 from accounts.services import release_unverified_address
 from audit.context import current
@@ -36,6 +38,10 @@ class AccountAdapter(DefaultAccountAdapter):
             record(action=Action.SIGNED_OUT, actor=user, target=user)
         super().logout(request)
 
+    def send_password_reset_mail(self, user, email, context) -> None:
+        record(action=Action.PASSWORD_RESET_REQUESTED, target=user, details={"email": email})
+        super().send_password_reset_mail(user, email, context)
+
     def _get_login_attempts_cache_key(self, request, **credentials) -> str:
         # allauth counts failed sign-ins per account ("key" in ACCOUNT_RATE_LIMITS): then
         # anyone could lock anyone out with five wrong passwords. Counted per (client
@@ -50,3 +56,15 @@ class AccountAdapter(DefaultAccountAdapter):
                                                                 ""))[:254]},
         )
         super().authentication_failed(request, **credentials)
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    """allauth's session list: ending a session is an audit event."""
+
+    def end_sessions(self, sessions) -> None:
+        request = context.request
+        actor = request.user if request is not None else None
+        for session in sessions:
+            record(action=Action.SESSION_ENDED, actor=actor, target=session.user,
+                   details={"ip": session.ip, "user_agent": session.user_agent[:200]})
+        super().end_sessions(sessions)

@@ -9,6 +9,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from audit.models import Action
+from audit.services import record
+
 # The session remembers when it last served a request. Writing that on every request
 # would be a database write per page, so it is refreshed at most once a minute: an idle
 # session ends within a minute of its limit.
@@ -40,6 +43,8 @@ class IdleSessionMiddleware:
             now = int(time.time())
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - last_seen > limit:
+                record(action=Action.SESSION_ENDED, target=user,
+                       details={"reason": "idle", "idle_seconds": now - last_seen})
                 logout(request)
                 messages.info(request, "You were signed out after a period without activity. "
                                        "Sign in again to continue.")

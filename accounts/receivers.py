@@ -96,6 +96,19 @@ def end_other_sessions_on_mfa(sender, request, user, authenticator, **kwargs) ->
     get_adapter().end_sessions(list(others))
 
 
+@receiver(mfa_signals.authentication_failed)
+def on_mfa_failed(sender, request, user, authenticator, **kwargs) -> None:
+    record(action=Action.MFA_FAILED, actor=user, target=user,
+           details={"type": authenticator.type,
+                    "reauthentication": bool(kwargs.get("reauthentication"))})
+
+
+@receiver(account_signals.authentication_step_completed)
+def on_reauthenticated(sender, request, user, method, **kwargs) -> None:
+    if kwargs.get("reauthenticated"):
+        record(action=Action.REAUTHENTICATED, actor=user, target=user, details={"method": method})
+
+
 @receiver(user_logged_in)
 def start_idle_clock(sender, request, user, **kwargs) -> None:
     mark_seen(request.session, user)

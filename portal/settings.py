@@ -278,6 +278,7 @@ MFA_TOTP_ISSUER = "Developer portal"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
 # Tracking activity costs five queries on every request; sessions are recorded at sign-in.
 USERSESSIONS_TRACK_ACTIVITY = False
+USERSESSIONS_ADAPTER = "accounts.adapter.UserSessionsAdapter"
 # Guardian's anonymous user needs a username field; we have none and need none.
 ANONYMOUS_USER_NAME = None
 

@@ -106,3 +106,21 @@ class BillingProfileForm(forms.ModelForm):
         if country and (len(country) != 2 or not country.isalpha()):
             raise forms.ValidationError("Use the two-letter country code, e.g. DE or US.")
         return country
+
+
+class WorkspaceRolesForm(forms.Form):
+    """One member's role in one workspace; several roles there are granted by service."""
+
+    workspace = forms.ModelChoiceField(queryset=None, widget=forms.HiddenInput)
+    role = forms.ChoiceField(label="Role here", choices=[
+        ("organization", "Organization roles"), ("none", "No access"),
+        *((r.value, r.label) for r in Role)])
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["workspace"].queryset = organization.workspaces.all()
+
+    def roles(self) -> list[str] | None:
+        """None: the organization's roles; []: no access."""
+        role = self.cleaned_data["role"]
+        return None if role == "organization" else [] if role == "none" else [role]

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.db.models import Exists, OuterRef, Prefetch
@@ -17,7 +19,7 @@ from workspaces.models import (
     Workspace,
     WorkspaceUserObjectPermission,
 )
-from workspaces.roles import Role
+from workspaces.roles import ACCESS_WORKSPACE, Role, roles_in_workspace
 from workspaces.services.join_requests import joinable_organizations
 
 
@@ -79,7 +81,8 @@ def access_facts_for(request) -> AccessFacts:
 def members_of(organization):
     """Active members with their user, MFA state and workspace grants (three queries)."""
     mfa = Authenticator.objects.filter(user=OuterRef("user"))
-    grants = WorkspaceUserObjectPermission.objects.select_related("content_object")
+    grants = WorkspaceUserObjectPermission.objects.select_related("content_object",
+                                                                  "permission")
     return (Membership.objects.for_organization(organization)
             .select_related("user").annotate(has_mfa=Exists(mfa))
             .prefetch_related(Prefetch("user__workspaceuserobjectpermission_set",
@@ -94,3 +97,42 @@ def holders_of(organization, roles) -> list[Membership]:
     return list(Membership.objects.for_organization(organization)
                 .filter(roles__overlap=list(roles)).select_related("user")
                 .order_by("user__full_name")[:5])
+
+
+@dataclass(frozen=True)
+class WorkspaceAccess:
+    workspace: Workspace
+    roles: tuple[str, ...] | None  # None: no access
+    granted: bool  # roles granted for this workspace, not the organization's
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.roles or ()]
+
+    @property
+    def choice(self) -> str:
+        """The value the per-workspace select shows (forms.WorkspaceRolesForm)."""
+        if self.roles is None:
+            return "none"
+        return self.roles[0] if self.granted else "organization"
+
+
+def workspace_access(member, workspaces) -> list[WorkspaceAccess]:
+    """A member's roles in each workspace, from the grants members_of prefetched."""
+    perms: dict[int, set[str]] = {}
+    for row in member.user.grants:
+        perms.setdefault(row.content_object_id, set()).add(row.permission.codename)
+    access = []
+    for workspace in workspaces:
+        here = perms.get(workspace.pk, set())
+        access.append(WorkspaceAccess(
+            workspace, roles_in_workspace(member.roles, member.restricted, here),
+            granted=bool(here - {ACCESS_WORKSPACE})))
+    return access
+
+
+def granted_summary(member) -> list[WorkspaceAccess]:
+    """Only the workspaces where a member's roles differ from the organization's."""
+    workspaces = {row.content_object for row in member.user.grants}
+    return [a for a in workspace_access(member, sorted(workspaces, key=lambda w: w.name))
+            if a.granted]

@@ -1,12 +1,14 @@
 from django.urls import include, path
 
-from workspaces import domain_views, views
+from workspaces import domain_views, grant_views, views
 
 organization_patterns = [
     path("", views.organization_home, name="organization_home"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
     path("members/", views.members, name="members"),
     path("members/<int:membership_id>/", views.member_detail, name="member_detail"),
+    path("members/<int:membership_id>/workspace-roles/", grant_views.member_workspace_roles,
+         name="member_workspace_roles"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("leave/", views.organization_leave, name="organization_leave"),
     path("invitations/", views.invitations, name="invitations"),

@@ -19,6 +19,7 @@ from workspaces.forms import (
     MemberAccessForm,
     MemberRolesForm,
     NameForm,
+    WorkspaceRolesForm,
 )
 from workspaces.models import (
     BillingProfile,
@@ -30,7 +31,13 @@ from workspaces.models import (
 from workspaces.receivers import SESSION_KEY
 from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
 from workspaces.scoping import CapabilityDenied, org_view, render_scoped, require
-from workspaces.selectors import access_facts_for, holders_of, members_of
+from workspaces.selectors import (
+    access_facts_for,
+    granted_summary,
+    holders_of,
+    members_of,
+    workspace_access,
+)
 from workspaces.services.billing import update_billing_profile
 from workspaces.services.invitations import (
     accept_invitation,
@@ -206,7 +213,7 @@ def workspace_create(request):
 @org_view("members.manage")
 def members(request):
     return render_scoped(request, "workspaces/members.html", {
-        "members": members_of(request.organization),
+        "members": [(m, granted_summary(m)) for m in members_of(request.organization)],
     })
 
 
@@ -239,6 +246,8 @@ def member_detail(request, membership_id: int):
             return redirect("member_detail", request.organization.slug, member.pk)
     return render_scoped(request, "workspaces/member_detail.html", {
         "member": member, "roles_form": roles_form, "access_form": access_form,
+        "workspace_access": workspace_access(member, request.organization.workspaces.all()),
+        "role_choices": WorkspaceRolesForm.base_fields["role"].choices,
     }, status=400 if request.method == "POST" else 200)
 
 

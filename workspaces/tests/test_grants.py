@@ -159,3 +159,48 @@ def test_an_owners_workspace_roles_are_not_narrowed(acme):
     assert raised.value.message_dict["roles"] == [
         "Owners have every workspace with their organization roles; change their "
         "organization roles first."]
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_owner_grants_a_role_in_one_workspace_from_the_member_page(
+    acme, membership_factory, client
+):
+    from django.urls import reverse
+
+    member = membership_factory(organization=acme, roles=[Role.DEVELOPER])
+    payouts = Workspace.objects.get(slug="payouts")
+    client.force_login(acme.created_by)
+
+    page = client.post(reverse("member_workspace_roles", args=["acme", member.pk]),
+                       {"workspace": payouts.pk, "role": "viewer"}, follow=True)
+
+    text = page.content.decode()
+    assert f"{member.user.display_name} in Payouts: Viewer." in text
+    assert "<td>Payouts</td>\n            <td>Viewer</td>" in text
+    assert "<td>Checkout</td>\n            <td>Developer <span class=\"muted\">(organization " \
+           "roles)</span></td>" in text
+    listing = client.get(reverse("members", args=["acme"])).content.decode()
+    assert "Payouts: Viewer<br>" in listing
+    assert "Others: organization roles" in listing
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [10, 200])
+def test_member_pages_cost_the_same_queries_at_10_and_200_members_and_workspaces(
+    acme, membership_factory, workspace_factory, client, size, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    for i in range(size):
+        member = membership_factory(organization=acme, roles=[Role.DEVELOPER])
+        workspace = workspace_factory(organization=acme, created_by=acme.created_by)
+        grant(member.user, workspace, [Role.VIEWER])
+    client.force_login(acme.created_by)
+    for url in [reverse("members", args=["acme"]),
+                reverse("member_detail", args=["acme", member.pk])]:
+        client.get(url)
+        with django_assert_max_num_queries(14):
+            assert "Viewer" in client.get(url).content.decode()

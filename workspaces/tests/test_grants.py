@@ -194,7 +194,7 @@ def test_member_pages_cost_the_same_queries_at_10_and_200_members_and_workspaces
 ):
     from django.urls import reverse
 
-    for i in range(size):
+    for _ in range(size):
         member = membership_factory(organization=acme, roles=[Role.DEVELOPER])
         workspace = workspace_factory(organization=acme, created_by=acme.created_by)
         grant(member.user, workspace, [Role.VIEWER])

@@ -38,8 +38,9 @@ def _from_lane(lane: Lane, workspace_name: str) -> Banner:
 
 
 def banner_for(request) -> Banner:
-    """The workspace in the URL decides; elsewhere the user's first workspace, or, with
-    none, the account-access state. A constant number of queries either way."""
+    """The workspace in the URL decides; on an organization's page its first workspace;
+    elsewhere the user's first workspace, or, with none, the account-access state. A
+    constant number of queries either way."""
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
         facts = workspace_facts(request, workspace)
@@ -49,8 +50,16 @@ def banner_for(request) -> Banner:
         state = access_state(access_facts_for(request))
         if state.key != AccessKey.HAS_WORKSPACES:
             return _from_access(request)
-    workspace = (Workspace.objects.visible_to(request.user).select_related("organization")
-                 .order_by("organization__name", "name").first())
+    visible = Workspace.objects.visible_to(request.user).select_related("organization")
+    organization = getattr(request, "organization", None)
+    if organization is not None:
+        # An organization's page: its own first workspace, found through the
+        # (organization, ...) index, and the member already resolved for the page.
+        workspace = visible.filter(organization=organization).order_by("name").first()
+        if workspace is not None:
+            lane = next_lane(workspace_facts(request, workspace), request.membership.roles)
+            return _from_lane(lane, f"{organization.name} · {workspace.name}")
+    workspace = visible.order_by("organization__name", "name").first()
     if workspace is not None:
         roles = (Membership.objects.active().filter(user=request.user,
                                                     organization=workspace.organization_id)

@@ -263,9 +263,9 @@ def usage(a: harness.Server, b: harness.Server, tenant) -> list[harness.Result]:
 def webhooks(hook: Receiver, tenant, procs) -> list[harness.Result]:
     from django.db import transaction
 
+    from outbox.services import emit
     from webhooks import services
     from webhooks.models import Attempt, Delivery, DeliveryStatus
-    from webhooks.outbox import emit
 
     endpoint = services.create_endpoint(
         actor=tenant.user, workspace=tenant.workspace, environment="sandbox",

@@ -192,7 +192,7 @@ def sandbox_endpoint(url: str):
 
 def emit_events(endpoint, count: int, *, tag: str = "bench") -> list:
     """`count` webhook.test events to the endpoint, committed in one transaction."""
-    from webhooks.outbox import emit
+    from outbox.services import emit
 
     with transaction.atomic():
         return [emit(workspace=endpoint.workspace, environment="sandbox", type="webhook.test",

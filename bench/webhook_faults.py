@@ -11,7 +11,7 @@ queues `webhooks.tasks.sweep` (what beat does every minute in production).
    receiver at least once (a delivery claimed by the dead worker waits out its 60 s
    lease, then the sweep queues it again).
 2. Broker down: Redis is stopped, 50 events are committed one transaction each (their
-   dispatch cannot be queued: `tasks.enqueue` logs it), Redis is started again. PASS
+   dispatch cannot be queued: `outbox.services.enqueue` logs it), Redis is started again. PASS
    when the sweep finds every undispatched event and each is delivered.
 
 Pass or fail per fault, printed as a measure (1 = pass); duplicates are reported.
@@ -102,7 +102,8 @@ def broker(app, url: str):
 
 def _deliver_all(hook, expected: int, redis: Redis, queue: str, deadline: float) -> bool:
     """Wait for `expected` distinct webhook-ids, playing beat's sweep when the queue is idle."""
-    from webhooks.tasks import enqueue, sweep
+    from outbox.services import enqueue
+    from webhooks.tasks import sweep
 
     end = time.monotonic() + deadline
     last_sweep = 0.0
@@ -158,7 +159,7 @@ def run() -> list[harness.Result]:
                 print(second.tail())
 
             # 2. Redis stopped while events are committed, then started again.
-            from webhooks.outbox import emit
+            from outbox.services import emit
 
             expected = hook.distinct() + OUTAGE_EVENTS
             redis.stop()

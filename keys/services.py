@@ -1,7 +1,7 @@
 """Every write about API keys. The secret exists only in the return value of
 issue_key/rotate_key: it is never stored, logged or put in an audit row."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +16,8 @@ from keys import secrets
 from keys.cache import DropBarrier
 from keys.models import ApiKey, Environment, ExpiryNotice, KeyPolicy, Scope
 from keys.policy import NOTICE_DAYS, expiry_error
-from webhooks.outbox import emit
+from outbox.models import Event
+from outbox.services import emit
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
 
@@ -238,3 +239,25 @@ def _notify_expiry(key_id: int, now) -> int:
             workspace.organization.slug, workspace.slug, key.environment]),
     })
     return 1
+
+
+EXPIRY_NOTICE = timedelta(days=7)
+
+
+def announce_expiring_keys(*, now: datetime | None = None) -> int:
+    """A key.expiring event, once per key, for every active key expiring within 7 days;
+    returns how many were announced."""
+    now = now or timezone.now()
+    announced = 0
+    for key in (ApiKey.objects.active(now).filter(expires_at__lte=now + EXPIRY_NOTICE)
+                .select_related("workspace").order_by("expires_at")[:1000]):
+        with transaction.atomic():
+            if Event.objects.filter(workspace_id=key.workspace_id, type="key.expiring",
+                                    data__key_id=key.public_id).exists():
+                continue
+            emit(workspace=key.workspace, environment=key.environment, type="key.expiring",
+                 data={"key_id": key.public_id, "name": key.name,
+                       "environment": key.environment,
+                       "expires_at": key.expires_at.isoformat()})
+            announced += 1
+    return announced

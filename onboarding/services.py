@@ -11,7 +11,7 @@ from audit.models import Action
 from audit.services import record
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.reviewers import check_reviewer
-from webhooks.outbox import emit
+from outbox.services import emit
 from workspaces.models import Membership, Workspace
 
 

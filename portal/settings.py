@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "keys",
     "usage",
     "sandbox",
+    "outbox",
     "webhooks",
     "onboarding",
     "portal.apps.PortalConfig",
@@ -210,6 +211,8 @@ CELERY_BEAT_SCHEDULE: dict = {
                                "schedule": 60 * 60.0, "options": {"expires": 60 * 60.0}},
     "webhooks-purge": {"task": "webhooks.tasks.purge_old_events", "schedule": 24 * 60 * 60.0,
                        "options": {"expires": 60 * 60.0}},
+    "keys-announce-expiring": {"task": "keys.tasks.announce_expiring_keys",
+                               "schedule": 60 * 60.0, "options": {"expires": 60 * 60.0}},
     # Usage rollups: a new call shows on the usage page within ~10 s. Runs are
     # idempotent; `expires` drops runs queued during an outage instead of piling them up.
     "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,

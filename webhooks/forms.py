@@ -1,6 +1,6 @@
 from django import forms
 
-from webhooks import catalog
+from outbox import catalog
 from webhooks.models import DeliveryStatus
 
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import record
-from webhooks import catalog, signing
+from outbox import catalog
+from outbox.services import emit, notify
+from webhooks import signing
 from webhooks.models import (
     Delivery,
     DeliveryKind,
@@ -19,8 +21,6 @@ from webhooks.models import (
     Environment,
     Event,
 )
-from webhooks.outbox import emit
-from webhooks.tasks import deliver, enqueue_pump
 from webhooks.urlguard import UnsafeURL, check_url
 from workspaces.models import Workspace
 
@@ -65,7 +65,7 @@ def _lock(workspace: Workspace, environment: str, public_id: str) -> Endpoint:
 
 
 def _deliver_on_commit() -> None:
-    transaction.on_commit(lambda: enqueue_pump(deliver))
+    transaction.on_commit(lambda: notify("webhooks.tasks.deliver"))
 
 
 @transaction.atomic

@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from webhooks import catalog, selectors, services
+from outbox import catalog
+from webhooks import selectors, services
 from webhooks.delivery import body_of
 from webhooks.forms import (
     DisableForm,
@@ -135,8 +136,8 @@ def endpoint_test(request, environment: str, endpoint_id: str):
     event_type = form.cleaned_data["event_type"] if form.is_valid() else "webhook.test"
     return _act(request, environment, endpoint_id,
                 lambda **kw: services.send_test_event(**kw, event_type=event_type),
-                f"Test {event_type} event sent. Its delivery shows in the log below within "
-                "seconds.")
+                f"Test event sent. A {event_type} example goes to this endpoint only; its "
+                "delivery shows in the log below within seconds.")
 
 
 @environment_view("manage")

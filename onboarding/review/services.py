@@ -17,7 +17,7 @@ from onboarding.review import catalog
 from onboarding.review.evidence import checks_for
 from onboarding.reviewers import check_reviewer
 from onboarding.services import ReviewConflict
-from webhooks.outbox import emit
+from outbox.services import emit
 from workspaces.models import Environment, Membership, Workspace
 from workspaces.roles import Role
 
@@ -199,6 +199,10 @@ def decide_review_stage(*, reviewer, stage_id: int, version: int, approve: bool,
            actor=reviewer, workspace=workspace, target=stage,
            details={"stage": stage.kind, "version": stage.version, "notes": notes,
                     "changes": changes})
+    emit(workspace=workspace, environment="sandbox", type="review.stage_decided",
+         data={"workspace": workspace.slug, "stage": stage.kind,
+               "decision": "approved" if approve else "changes_requested", "notes": notes,
+               "changes": changes, "decided_at": now.isoformat()})
     owners = _emails(workspace, catalog.BY_KIND[stage.kind].owner_roles)
     send_templated("onboarding/email/review_decided", owners, {
         "stage": stage, "workspace": workspace, "approved": approve,

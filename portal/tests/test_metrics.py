@@ -8,11 +8,11 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from keys.tests.factories import approve_sandbox, issue
+from outbox.services import emit
 from usage.models import CallRecord
 from usage.services import record_call
 from webhooks import delivery
 from webhooks.models import Event
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, receiver
 
 TOKEN = "scrape-token-for-tests"

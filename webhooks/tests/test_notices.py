@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from outbox.services import emit
 from webhooks import delivery, notices
 from webhooks.models import Endpoint
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
 
 D, H = timedelta(days=1), timedelta(hours=1)

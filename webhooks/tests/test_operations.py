@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from outbox.services import emit
 from webhooks import delivery, services, signing
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
 
 OLD, NEW = signing.new_fernet_key(), signing.new_fernet_key()

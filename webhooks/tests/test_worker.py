@@ -16,10 +16,10 @@ from standardwebhooks import Webhook
 
 from accounts.tests.test_worker import real_worker  # noqa: F401  (the fixture)
 from keys.tests.factories import issue
+from outbox.services import emit
 from portal.celery import app as celery_app
 from webhooks import services
 from webhooks.models import Attempt, Delivery
-from webhooks.outbox import emit
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
 from webhooks.tests.test_client import raw_receiver, trickle
 

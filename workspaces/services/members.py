@@ -14,8 +14,9 @@ from guardian.shortcuts import remove_perm
 
 from audit.models import Action
 from audit.services import record
+from outbox.services import emit
 from workspaces.grants import clear_grants, grant, granted_workspaces
-from workspaces.models import Membership, Organization, Workspace
+from workspaces.models import Environment, Membership, Organization, Workspace
 from workspaces.roles import ACCESS_WORKSPACE, Role
 
 
@@ -74,6 +75,8 @@ def join(*, user, organization: Organization, roles, workspaces=None) -> Members
             membership.roles, membership.is_active = list(roles), True
             membership.joined_at = timezone.now()
         _set_workspace_access(membership, workspaces)
+        _announce(organization, "member.joined", {"email": user.email,
+                                                  "roles": list(membership.roles)})
     else:
         membership.roles = list(dict.fromkeys([*membership.roles, *roles]))
         if membership.restricted and workspaces is None:
@@ -128,7 +131,18 @@ def restrict_member(*, actor, organization: Organization, membership_id: int,
     return membership
 
 
-def _deactivate(membership: Membership) -> None:
+def _announce(organization: Organization, event_type: str, data: dict) -> None:
+    # Webhook endpoints belong to a workspace and environment: every open one hears it.
+    for workspace in organization.workspaces.all():
+        for environment in Environment.values:
+            if workspace.is_open(environment):
+                emit(workspace=workspace, environment=environment, type=event_type,
+                     data={"organization": organization.slug, **data})
+
+
+def _deactivate(membership: Membership, *, left: bool = False) -> None:
+    _announce(membership.organization, "member.removed",
+              {"email": membership.user.email, "roles": list(membership.roles), "left": left})
     _set_workspace_access(membership, None)
     membership.is_active = False
     membership.restricted = False
@@ -158,7 +172,7 @@ def leave_organization(*, actor, organization: Organization) -> Membership:
         raise ValidationError("You are not a member of this organization.")
     if membership.has_role(Role.OWNER):
         _ensure_an_owner_remains(organization, without=membership)
-    _deactivate(membership)
+    _deactivate(membership, left=True)
     record(action=Action.MEMBER_LEFT, actor=actor, organization=organization, target=membership)
     return membership
 

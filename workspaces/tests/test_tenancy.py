@@ -64,8 +64,8 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
     from keys.tests.factories import approve_sandbox, issue
 
     key, _ = issue(approve_sandbox(workspace), owner)
+    from outbox.services import emit
     from webhooks import delivery as webhook_delivery
-    from webhooks.outbox import emit
     from webhooks.tests.factories import add_endpoint
 
     endpoint = add_endpoint(workspace, owner, "https://hooks.example.com/")

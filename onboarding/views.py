@@ -14,7 +14,14 @@ from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.selectors import workspace_facts
 from portal import keyset
-from workspaces.scoping import org_view, render_scoped, require, workspace_view
+from workspaces.scoping import (
+    org_view,
+    render_scoped,
+    require,
+    require_somewhere,
+    workspace_view,
+    workspaces_where,
+)
 
 PAGE_SIZE = 50
 
@@ -88,25 +95,32 @@ def _timeline(request, events, template, extra):
     }, status=400 if form.errors else 200)
 
 
-@workspace_view()
+@workspace_view("audit.read")
 def workspace_history(request):
     events = AuditEvent.objects.for_workspace(request.workspace)
     return _timeline(request, events, "onboarding/history.html", {})
 
 
-@org_view("audit.read")
-def organization_audit(request):
+def _readable(request, capability: str):
+    """The organization's events of the workspaces where the reader holds the capability;
+    events that name no workspace only for those who hold it organization-wide."""
+    where = require_somewhere(request, capability)
     events = AuditEvent.objects.for_organization(request.organization)
-    return _timeline(request, events, "onboarding/audit_log.html", {
-        "can_export": request.membership.can("audit.export")})
+    return events if where is None else events.filter(workspace__in=where)
 
 
-@org_view("audit.export")
+@org_view()
+def organization_audit(request):
+    return _timeline(request, _readable(request, "audit.read"), "onboarding/audit_log.html", {
+        "can_export": workspaces_where(request, "audit.export") != []})
+
+
+@org_view()
 def organization_audit_export(request, fmt: str):
     if fmt not in {"csv", "jsonl"}:
         raise Http404("Unknown format")
     _, filters = _filters(request)
-    events = filtered(AuditEvent.objects.for_organization(request.organization), filters)
+    events = filtered(_readable(request, "audit.export"), filters)
     # Recorded before streaming: the export proves the log was reviewed (audit-ready).
     record(action=Action.AUDIT_EXPORTED, actor=request.user, organization=request.organization,
            details={"format": fmt})

@@ -16,7 +16,12 @@ from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_user_obj_perms_model
 
 from workspaces.models import Environment, JoinRequest, Membership, Workspace
-from workspaces.roles import roles_in_workspace, roles_with
+from workspaces.roles import (
+    ROLE_PERMISSIONS,
+    capabilities_of,
+    roles_in_workspace,
+    roles_with,
+)
 
 
 class CapabilityDenied(PermissionDenied):
@@ -119,6 +124,35 @@ def workspace_roles_of(user, memberships, workspaces) -> dict[int, tuple[str, ..
         if here is not None:
             roles[workspace.pk] = here
     return roles
+
+
+def workspaces_where(request, capability: str) -> list[int] | None:
+    """Ids of the resolved organization's workspaces where the member holds a capability
+    (their grants there, else their organization roles); None when they hold it for the
+    whole organization, which also covers events that name no workspace."""
+    membership = request.membership
+    if membership.can(capability) and not membership.restricted and not _has_role_grants(
+            request):
+        return None
+    workspaces = Workspace.objects.for_organization(request.organization).only(
+        "pk", "organization_id")
+    roles = workspace_roles_of(request.user, [membership], workspaces)
+    return [pk for pk, here in roles.items() if capability in capabilities_of(here)]
+
+
+def _has_role_grants(request) -> bool:
+    model = get_user_obj_perms_model(Workspace)
+    return model.objects.filter(user=request.user,
+                                content_object__organization=request.organization,
+                                permission__codename__in=ROLE_PERMISSIONS).exists()
+
+
+def require_somewhere(request, capability: str) -> list[int] | None:
+    """workspaces_where, refusing (403) a member who holds the capability nowhere."""
+    where = workspaces_where(request, capability)
+    if where == []:
+        raise CapabilityDenied(capability, request.membership)
+    return where
 
 
 def workspace_view(capability: str | None = None):

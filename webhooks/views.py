@@ -18,12 +18,19 @@ from webhooks.forms import (
     SampleEventForm,
 )
 from webhooks.models import Endpoint
-from workspaces.scoping import environment_view, render_scoped
+from workspaces.scoping import environment_view, render_scoped, require
 
 
 def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
     return get_object_or_404(Endpoint.objects.for_workspace(request.workspace)
                              .filter(environment=environment), public_id=endpoint_id)
+
+
+def _require_detail(request, environment: str) -> None:
+    # A Developer's production is a read-only list (DESIGN §3): no delivery logs, response
+    # excerpts or event payloads of live traffic.
+    if environment == "production":
+        require(request, "production.detail")
 
 
 def _scope(request, environment: str) -> dict:
@@ -73,6 +80,7 @@ def endpoint_create(request, environment: str):
 @require_GET
 @never_cache
 def endpoint_detail(request, environment: str, endpoint_id: str):
+    _require_detail(request, environment)
     endpoint = _endpoint(request, environment, endpoint_id)
     filters = LogFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
@@ -238,6 +246,7 @@ def endpoint_delete(request, environment: str, endpoint_id: str):
 @require_GET
 @never_cache
 def event_list(request, environment: str):
+    _require_detail(request, environment)
     filters = EventFilterForm(request.GET)
     chosen = filters.cleaned_data if filters.is_valid() else {}
     page = selectors.event_log(request.workspace, environment,

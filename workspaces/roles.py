@@ -30,20 +30,23 @@ ROLE_DESCRIPTIONS = {
 # Capability names: "<area>.<verb>".
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: frozenset({
-        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
+        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.detail",
+        "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
         "workspaces.manage", "audit.read", "policy.read",
         "audit.export",
     }),
     Role.TECHNICAL_LEAD: frozenset({
-        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
+        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.detail",
+        "production.manage",
         "usage.read", "review.submit", "audit.read", "policy.read",
     }),
     Role.DEVELOPER: frozenset({
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "usage.read",
     }),
     Role.SECURITY_OWNER: frozenset({
-        "docs.read", "sandbox.read", "production.read", "keys.policy", "policy.read",
+        "docs.read", "sandbox.read", "production.read", "production.detail", "keys.policy",
+        "policy.read",
         "usage.read", "audit.read", "audit.export",
     }),
     Role.BILLING_CONTACT: frozenset({"docs.read", "usage.read", "billing.read", "billing.manage"}),
@@ -59,7 +62,8 @@ CAPABILITY_DESCRIPTIONS = {
     "docs.read": "read the documentation",
     "sandbox.read": "see sandbox keys and webhooks",
     "sandbox.manage": "manage sandbox keys and webhooks",
-    "production.read": "see production keys and webhooks",
+    "production.read": "see production keys and webhooks listed",
+    "production.detail": "open production webhook endpoints, their deliveries and events",
     "production.manage": "manage production keys and webhooks",
     "keys.policy": "set the key policy",
     "policy.read": "read the key policy",

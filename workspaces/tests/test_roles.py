@@ -7,20 +7,23 @@ from workspaces.roles import CAPABILITIES, Role, capabilities_of, roles_with
 # a deliberate change to this table too.
 MATRIX = {
     Role.OWNER: {
-        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
+        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.detail",
+        "production.manage",
         "usage.read", "billing.read", "billing.manage", "review.submit", "members.manage",
         "workspaces.manage", "audit.read", "policy.read",
         "audit.export",
     },
     Role.TECHNICAL_LEAD: {
-        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.manage",
+        "docs.read", "sandbox.read", "sandbox.manage", "production.read", "production.detail",
+        "production.manage",
         "usage.read", "review.submit", "audit.read", "policy.read",
     },
     Role.DEVELOPER: {
         "docs.read", "sandbox.read", "sandbox.manage", "production.read", "usage.read",
     },
     Role.SECURITY_OWNER: {
-        "docs.read", "sandbox.read", "production.read", "keys.policy", "policy.read", "usage.read",
+        "docs.read", "sandbox.read", "production.read", "production.detail", "keys.policy",
+        "policy.read", "usage.read",
         "audit.read", "audit.export",
     },
     Role.BILLING_CONTACT: {"docs.read", "usage.read", "billing.read", "billing.manage"},

@@ -22,6 +22,7 @@ About 90 s: most of it is the webhook deliveries (~20/s per worker process here)
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,7 @@ def workers_and_beat(env: dict[str, str], queues: str):
         ok = True
     finally:
         stop_groups([p.proc for p in procs])
+        shutil.rmtree(beat_dir, ignore_errors=True)
         for proc in procs:
             if not ok:
                 print(f"--- {proc.name} log ({proc.log}):\n{proc.tail()}")

@@ -187,6 +187,9 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     expect(lead.get_by_label("Stage")).to_contain_text("Production")
     lead.get_by_label("Key name").fill("payouts backend")
     lead.get_by_role("button", name="Issue production key").click()
+    # A live key asks for the password again; allauth then resumes the issue.
+    lead.get_by_label(re.compile(r"^Password:?$")).fill(PASSWORD)
+    lead.get_by_role("button", name=re.compile("Confirm|Continue|Reauthenticate")).click()
     expect(lead.get_by_text("This is the only time the secret is shown.")).to_be_visible()
     expect(lead.get_by_label("Secret key")).to_have_value(re.compile(r"^sk_live_"))
     expect(lead.get_by_label("Stage")).to_contain_text("Production")

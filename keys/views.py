@@ -18,7 +18,7 @@ from keys.policy import Rules
 from keys.selectors import verify
 from portal import keyset
 from workspaces.models import Environment
-from workspaces.scoping import environment_view, org_view, render_scoped
+from workspaces.scoping import environment_view, in_production, org_view, render_scoped
 
 KEYS_PER_PAGE = 50
 
@@ -97,6 +97,7 @@ def key_list(request, environment: str):
 @environment_view("manage")
 @require_POST
 @never_cache
+@reauthentication_required(enabled=in_production)
 def key_issue(request, environment: str):
     form = _issue_form(request, environment, request.POST)
     if form.is_valid():

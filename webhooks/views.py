@@ -18,7 +18,7 @@ from webhooks.forms import (
     SampleEventForm,
 )
 from webhooks.models import Endpoint
-from workspaces.scoping import environment_view, render_scoped, require
+from workspaces.scoping import environment_view, in_production, render_scoped, require
 
 
 def _endpoint(request, environment: str, endpoint_id: str) -> Endpoint:
@@ -106,6 +106,7 @@ def endpoint_detail(request, environment: str, endpoint_id: str):
 
 @environment_view("manage")
 @never_cache
+@reauthentication_required(enabled=in_production, allow_get=True)
 def endpoint_edit(request, environment: str, endpoint_id: str):
     endpoint = _endpoint(request, environment, endpoint_id)
     form = EndpointForm(request.POST or None, initial={

@@ -1,5 +1,6 @@
 """The organization's email domains: claim, prove by DNS, re-check, release (Owners)."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
@@ -13,6 +14,7 @@ from workspaces.scoping import org_view, render_scoped
 
 
 @org_view("members.manage")
+@reauthentication_required(allow_get=True)
 def domains(request):
     form = DomainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -182,6 +182,12 @@ def resolve_environment(request, environment: str) -> str:
     return environment
 
 
+def in_production(request) -> bool:
+    """For `reauthentication_required(enabled=...)`: the URL names the production
+    environment (live keys, live endpoints need a fresh password)."""
+    return request.resolver_match.kwargs.get("environment") == Environment.PRODUCTION
+
+
 def _pending_join_requests(request):
     # Lazy, so that only a page whose navigation shows the badge (a member who manages
     # members) pays for the count, once.

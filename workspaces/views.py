@@ -1,6 +1,7 @@
 """Views are thin: resolve the scope, bind a form, call one service, redirect or render."""
 
 from allauth.account.adapter import get_adapter
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -217,7 +218,14 @@ def members(request):
     })
 
 
+def _grants_owner(request) -> bool:
+    """A roles form posting the Owner role: granting it needs a fresh password."""
+    posted = request.POST.getlist("roles-roles") + request.POST.getlist("roles")
+    return Role.OWNER in posted
+
+
 @org_view("members.manage")
+@reauthentication_required(enabled=_grants_owner, allow_get=True)
 def member_detail(request, membership_id: int):
     member = get_object_or_404(
         members_of(request.organization), pk=membership_id)
@@ -278,6 +286,7 @@ def organization_leave(request):
 
 
 @org_view("members.manage")
+@reauthentication_required(enabled=_grants_owner, allow_get=True)
 def invitations(request):
     form = InviteForm(request.POST or None, organization=request.organization)
     if request.method == "POST":

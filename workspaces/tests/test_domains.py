@@ -5,6 +5,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts.tests.factories import PASSWORD
 from audit.models import Action, AuditEvent
 from workspaces import domain_claims, tasks
 from workspaces.domains import provider_kind, txt_name, txt_value
@@ -234,6 +235,7 @@ def test_the_recheck_skips_pending_claims_older_than_a_week(dns, acme, globex):
 @pytest.mark.django_db
 def test_an_owner_claims_checks_and_releases_on_the_domains_page(dns, client, acme, sam):
     client.force_login(acme.created_by)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # claiming asks
     url = reverse("domains", args=[acme.slug])
 
     response = client.post(url, {"domain": "acme.test"}, follow=True)
@@ -262,6 +264,7 @@ def test_an_owner_claims_checks_and_releases_on_the_domains_page(dns, client, ac
 @pytest.mark.django_db
 def test_the_page_refuses_a_free_provider_next_to_the_field(dns, client, acme):
     client.force_login(acme.created_by)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # claiming asks
 
     response = client.post(reverse("domains", args=[acme.slug]), {"domain": "gmail.com"})
 

@@ -166,14 +166,16 @@ _GROUP = "c.environment, c.api_key_id, c.endpoint, c.method, c.status / 100"
 
 # Only the rows received in [since, upto) are read, through the received_at index: the
 # cost follows what is new. They are summed once into `delta`, which then increments
-# the hours, the days and the first sandbox call. The result: workspace-hours touched.
+# the hours, the days and the first successful (2xx) sandbox call. The result:
+# workspace-hours touched.
 _INCREMENTS = (
     "WITH delta AS ("  # noqa: S608
     "SELECT c.workspace_id, date_trunc('hour', c.occurred_at, 'UTC') AS period_start, "
     f"{_GROUP} AS status_class, count(*) AS count, "
     "count(*) FILTER (WHERE c.status >= 400) AS error_count, "
     f"sum(c.latency_ms) AS latency_sum_ms, {_bucket_counts()} AS latency_buckets, "
-    "min(c.occurred_at) FILTER (WHERE c.environment = %s) AS first_call_at "
+    "min(c.occurred_at) FILTER (WHERE c.environment = %s AND c.status / 100 = 2) "
+    "AS first_call_at "
     f"FROM {_CALLS} c WHERE c.received_at >= %s AND c.received_at < %s "
     f"AND c.occurred_at >= %s GROUP BY 1, 2, {_GROUP}), "
     f"hours AS (INSERT INTO {_HOURLY} AS t ({_ROLLUP_COLUMNS}) "
@@ -223,6 +225,7 @@ _FIRST_CALLS = (
     f"LEFT JOIN {_MILESTONES} w ON w.workspace_id = d.workspace_id "
     "CROSS JOIN LATERAL (SELECT min(c.occurred_at) AS first_call_at "
     f"FROM {_CALLS} c WHERE c.workspace_id = d.workspace_id AND c.environment = %s "
+    "AND c.status / 100 = 2 "
     "AND c.occurred_at >= d.period_start AND c.occurred_at < d.period_start + interval '1 hour'"
     ") f WHERE f.first_call_at IS NOT NULL "
     "AND (w.first_call_at IS NULL OR d.period_start <= w.first_call_at) "

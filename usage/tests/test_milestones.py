@@ -45,3 +45,25 @@ def test_the_first_call_step_is_done_once_the_call_is_rolled_up(workspace, owner
     assert status_of_first_call() != "done"  # recorded, not yet rolled up: not on the page
     services.roll_up_usage()
     assert status_of_first_call() == "done"
+
+
+@pytest.mark.django_db
+def test_only_a_successful_call_ticks_the_first_call_step(workspace, owner):
+    onboarding_services.request_sandbox_access(
+        actor=owner, workspace=workspace, use_case="x" * 30, expected_monthly_calls=5,
+        product_areas=["accounts"])
+    key = make_key(workspace)
+
+    def status_of_first_call():
+        services.roll_up_usage()
+        items = checklist(load_facts(workspace), [Role.DEVELOPER])
+        return next(item.status for item in items if item.key == "first_call")
+
+    services.record_call(api_key=key, endpoint="/v1/ping", method="GET", status=401,
+                         latency_ms=3, request_id="req_revoked")
+    services.record_call(api_key=key, endpoint="/v1/ping", method="GET", status=500,
+                         latency_ms=3, request_id="req_failed")
+    assert status_of_first_call() == "current"
+    services.record_call(api_key=key, endpoint="/v1/ping", method="GET", status=200,
+                         latency_ms=3, request_id="req_ok")
+    assert status_of_first_call() == "done"

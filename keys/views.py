@@ -2,6 +2,7 @@ import json
 from datetime import timedelta
 
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
@@ -33,7 +34,8 @@ def _list_context(request, environment):
     return {"keys": page.items, "page": page, "environment": environment,
             "older_query": f"before={page.next_cursor}" if page.next_cursor else "",
             "available": ws.is_open(environment),
-            "can_manage": request.membership.can(f"{environment}.manage")}
+            "can_manage": request.membership.can(f"{environment}.manage"),
+            "production_api_url": settings.PRODUCTION_API_URL}
 
 
 def _issue_form(request, environment, data=None) -> IssueKeyForm:
@@ -112,6 +114,7 @@ def key_issue(request, environment: str):
             return render_scoped(request, "keys/key_secret.html", {
                 "key": key, "secret": secret, "environment": environment,
                 "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
+                "production_api_url": settings.PRODUCTION_API_URL,
             })
     return render_scoped(request, "keys/key_list.html",
                          {**_list_context(request, environment), "form": form}, status=400)
@@ -157,6 +160,7 @@ def key_rotate(request, environment: str, public_id: str):
             return render_scoped(request, "keys/key_secret.html", {
                 "key": new, "secret": secret, "environment": environment, "replaced": key,
                 "sandbox_url": request.build_absolute_uri("/sandbox/v1/ping"),
+                "production_api_url": settings.PRODUCTION_API_URL,
             })
     return render_scoped(request, "keys/key_rotate.html", {"key": key, "form": form,
                                                    "environment": environment},

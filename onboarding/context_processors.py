@@ -5,9 +5,10 @@ from portal.context_processors import STAGES
 
 
 def _workspace_stage(request, workspace):
-    # A page about production credentials shows Production once they exist; every other
-    # workspace page shows Sandbox once sandbox access is granted.
-    environment = getattr(request, "environment", None) or "sandbox"
+    # An environment-specific page shows the environment it shows, once it is open; every
+    # other workspace page shows where the workspace lives: Production after the last
+    # approval, Sandbox once sandbox access is granted.
+    environment = getattr(request, "environment", None) or workspace.home_environment
     return STAGES[environment if workspace.is_open(environment) else "account"]
 
 

@@ -308,6 +308,9 @@ if not API_KEY_PEPPER:
 GATEWAY_SERVICE_TOKEN = os.environ.get("GATEWAY_SERVICE_TOKEN",
                                        "" if PRODUCTION
                                        else DEVELOPMENT_SECRETS["GATEWAY_SERVICE_TOKEN"])
+# Where live keys are used: the production API behind the platform's gateway. Shown with
+# every live key and its curl snippet; the sandbox API is this portal's /sandbox/v1/.
+PRODUCTION_API_URL = os.environ.get("PRODUCTION_API_URL", "https://api.example.com/v1/")
 MAX_ACTIVE_KEYS_PER_WORKSPACE = int(os.environ.get("MAX_ACTIVE_KEYS_PER_WORKSPACE", "10"))
 # Per-process cache of verified keys, kept exact by LISTEN/NOTIFY (keys/cache.py).
 KEY_CACHE = env_bool("KEY_CACHE", True)

@@ -12,33 +12,44 @@ from usage.forms import RequestLogForm, UsageFilterForm
 from usage.histogram import BUCKETS
 from usage.models import StatusClass
 from usage.records import MAX_BODY_BYTES, InvalidBatch, parse_batch
-from workspaces.scoping import environment_view, render_scoped, workspace_view
+from workspaces.scoping import (
+    environment_view,
+    render_scoped,
+    resolve_environment,
+    workspace_view,
+)
 
-# The usage page is a sandbox page (DESIGN §1): production calls never show here.
-ENVIRONMENT = Environment.SANDBOX
 MAX_ERRORS_SHOWN = 20
 
 
-def _form(request) -> UsageFilterForm:
+def _environment(request, environment: str | None) -> str:
+    """`usage/` shows where the workspace lives (production after the last approval);
+    `usage/<environment>/` the one named. Sandbox and production calls never mix."""
+    return resolve_environment(request, environment or request.workspace.home_environment)
+
+
+def _form(request, environment: str) -> UsageFilterForm:
     return UsageFilterForm(
         request.GET or None,
-        keys=selectors.key_choices(request.workspace, ENVIRONMENT),
-        endpoints=selectors.endpoint_choices(request.workspace, ENVIRONMENT))
+        keys=selectors.key_choices(request.workspace, environment),
+        endpoints=selectors.endpoint_choices(request.workspace, environment))
 
 
 @workspace_view("usage.read")
 @require_GET
-def usage_page(request):
-    form = _form(request)
+def usage_page(request, environment: str | None = None):
+    environment = _environment(request, environment)
+    form = _form(request, environment)
     filters = form.filters()
-    # A write in a GET, on purpose: opening this page after a call exists is the lane's
-    # "review usage" step. It is one UPDATE ... WHERE usage_reviewed_at IS NULL, so
-    # reloads, prefetches and concurrent opens change nothing after the first.
-    services.mark_usage_reviewed(workspace=request.workspace, user=request.user)
-    report = selectors.usage_report(request.workspace, ENVIRONMENT, filters)
+    if environment == Environment.SANDBOX:
+        # A write in a GET, on purpose: opening this page after a call exists is the
+        # lane's "review usage" step. It is one UPDATE ... WHERE usage_reviewed_at IS
+        # NULL, so reloads, prefetches and concurrent opens change nothing after the first.
+        services.mark_usage_reviewed(workspace=request.workspace, user=request.user)
+    report = selectors.usage_report(request.workspace, environment, filters)
     export_query = request.GET.urlencode() if form.is_bound and form.is_valid() else ""
     return render_scoped(request, "usage/usage.html", {
-        "form": form, "report": report,
+        "environment": environment, "form": form, "report": report,
         "charts": charts.report_charts(report) if report.totals.count else [],
         "rows": charts.report_rows(report), "export_query": export_query,
         "classes": [StatusClass(c).label for c in report.classes],
@@ -49,13 +60,15 @@ def usage_page(request):
 
 @workspace_view("usage.read")
 @require_GET
-def usage_export(request):
-    filters = _form(request).filters()
-    stream = selectors.export_csv(request.workspace, ENVIRONMENT, filters)
+def usage_export(request, environment: str | None = None):
+    environment = _environment(request, environment)
+    filters = _form(request, environment).filters()
+    stream = selectors.export_csv(request.workspace, environment, filters)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = (
-        f'attachment; filename="usage-{request.workspace.slug}-{filters.range}-{stamp}.csv"')
+        f'attachment; filename="usage-{request.workspace.slug}-{environment}-{filters.range}-'
+        f'{stamp}.csv"')
     return response
 
 

@@ -154,6 +154,11 @@ class Workspace(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def home_environment(self) -> str:
+        """The environment the workspace lives in: production after the last approval."""
+        return Environment.PRODUCTION if self.production_approved_at else Environment.SANDBOX
+
     def is_open(self, environment: str) -> bool:
         """Whether keys and webhooks of this environment may exist: its access was granted."""
         approved_at = (self.production_approved_at if environment == Environment.PRODUCTION

@@ -42,8 +42,10 @@ def test_every_signed_in_page_shows_the_stage_and_the_next_lane(client, owner, s
         if response.status_code == 405 or response.get("Content-Type", "").startswith(
                 ("text/csv", "application/json")):
             continue
-        # The Owner lacks only audit.export (DESIGN §3); the 403 page is a page too.
-        assert response.status_code == (403 if name == "organization_audit_export" else 200), \
+        # The Owner lacks only audit.export and keys.policy (DESIGN §3); the 403 page is a
+        # page too.
+        assert response.status_code == (
+            403 if name in ("organization_audit_export", "key_policy_edit") else 200), \
             f"{name}: {response.status_code}"
         text = response.content.decode()
         assert 'data-testid="lane-banner"' in text, name

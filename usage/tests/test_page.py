@@ -172,7 +172,7 @@ def test_export_streams_the_rollup_rows_for_the_filters(client, owner, calls):
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith(
-        f'attachment; filename="usage-{backend.workspace.slug}-24h-')
+        f'attachment; filename="usage-{backend.workspace.slug}-sandbox-24h-')
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:11] == ["period_start", "granularity", "key_id", "key_name", "environment",
                             "method", "endpoint", "status_class", "requests", "errors",

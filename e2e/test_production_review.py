@@ -173,7 +173,7 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
 
     # Production is unlocked for the customer, and the dossier tells the story.
     page.goto(f"{ws_url}/")
-    expect(banner.get_by_role("heading")).to_have_text("Live in production")
+    expect(banner.get_by_role("heading")).to_have_text("Issue your first live key")
     shoot("live-in-production")
     page.goto(f"{ws_url}/review/dossier/")
     expect(page.get_by_text(re.compile("Approved for production"))).to_be_visible()

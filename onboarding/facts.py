@@ -6,12 +6,13 @@ the first acknowledged delivery from webhooks, and the production review's stage
 statuses from the review itself.
 """
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 
 from keys.models import ApiKey, Environment
 from onboarding.lanes import Person, WorkspaceFacts
 from onboarding.models import ProductionReview, ReviewStage, SandboxRequest, StageKind
-from usage.models import WorkspaceUsage
+from usage.models import HourlyUsage, StatusClass, WorkspaceUsage
+from webhooks.models import Endpoint
 from webhooks.selectors import webhook_acknowledged_subquery
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Role
@@ -34,13 +35,28 @@ def load_facts(workspace) -> WorkspaceFacts:
         webhook_acknowledged_at=webhook_acknowledged_subquery("pk"),
         review_started_at=Subquery(ProductionReview.objects.filter(workspace=OuterRef("pk"))
                                    .values("started_at")[:1]),
+        first_live_key_at=Subquery(ApiKey.objects.filter(
+            workspace=OuterRef("pk"), environment=Environment.PRODUCTION)
+            .order_by("created_at").values("created_at")[:1]),
+        first_live_call_at=Subquery(HourlyUsage.objects.filter(
+            workspace=OuterRef("pk"), environment=Environment.PRODUCTION,
+            status_class=StatusClass.SUCCESS).order_by("period_start")
+            .values("period_start")[:1]),
+        production_webhook_at=Subquery(Endpoint.objects.filter(
+            workspace=OuterRef("pk"), environment=Environment.PRODUCTION)
+            .order_by("created_at").values("created_at")[:1]),
+        live_keys=Subquery(ApiKey.objects.filter(
+            workspace=OuterRef("pk"), environment=Environment.PRODUCTION).active()
+            .values("workspace").annotate(n=Count("pk")).values("n")[:1]),
         **{f"stage_{kind}": Subquery(ReviewStage.objects.filter(
             review__workspace=OuterRef("pk"), kind=kind).values("status")[:1])
            for kind in StageKind.values},
     ).values("sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
              "webhook_acknowledged_at", "production_approved_at", "review_started_at",
+             "first_live_key_at", "first_live_call_at", "production_webhook_at", "live_keys",
              *(f"stage_{kind}" for kind in StageKind.values)).get())
     stages = tuple((kind, progress.pop(f"stage_{kind}")) for kind in StageKind.values)
+    progress["live_keys"] = progress["live_keys"] or 0
     latest = (SandboxRequest.objects.for_workspace(workspace)
               .only("status", "created_at", "decided_at", "reason").first())
     people = (Membership.objects.for_organization(workspace.organization_id)

@@ -43,6 +43,11 @@ class WorkspaceFacts:
     review_started_at: datetime | None = None
     review_stages: tuple[tuple[str, str], ...] = ()  # (kind, status) once started
     people: tuple[Person, ...] = ()
+    # After the last approval: the production milestones.
+    first_live_key_at: datetime | None = None
+    first_live_call_at: datetime | None = None  # the first successful call the gateway reported
+    production_webhook_at: datetime | None = None
+    live_keys: int = 0  # active production keys
 
     @property
     def sandbox_approved(self) -> bool:
@@ -73,6 +78,8 @@ class Lane:
     yours: bool
     owner: str  # "you", a name with its role, "a platform reviewer", or who can invite
     stages: tuple["StageLine", ...] = ()  # the production review's, once it started
+    # Where the button leads instead when the page shown is already the lane's page.
+    alternate: tuple[str, str, tuple[str, ...]] | None = None  # (button, url name, args)
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,29 @@ def _steps(facts: WorkspaceFacts) -> list[tuple[Step, datetime | None]]:
               "Consent review, billing setup, integration verification and audit-ready checks.",
               "Start the production review", "review.submit", "review_overview", ws),
          facts.production_approved_at),
+        (Step("first_live_key", "Issue your first live key",
+              "Live keys call the production API. You confirm your password before the "
+              "secret is shown, once.", "Issue a live key", "production.manage", "key_list",
+              (*ws, "production")),
+         facts.first_live_key_at),
+        (Step("first_live_call", "See your first live call",
+              "Call the production API with the live key; the API gateway reports the call "
+              "and it shows on the production usage page.", "Open production usage",
+              "usage.read", "usage_environment", (*ws, "production")),
+         facts.first_live_call_at),
+        (Step("production_webhook", "Connect a production webhook",
+              "Add an https endpoint that receives the production events.",
+              "Add a production endpoint", "production.manage", "webhook_list",
+              (*ws, "production")),
+         facts.production_webhook_at),
     ]
+
+
+def live_summary(facts: WorkspaceFacts) -> str:
+    """A short summary of the workspace's production state, for the "Live" lane."""
+    keys = f"{facts.live_keys} active live key{'' if facts.live_keys == 1 else 's'}"
+    return (f"In production since {facts.production_approved_at:%d %b %Y}: {keys}, first live "
+            f"call on {facts.first_live_call_at:%d %b %Y}, a production webhook connected.")
 
 
 def _roles_for(capability: str) -> list[str]:
@@ -239,9 +268,9 @@ def next_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
                 f"{step.title} is waiting on {owner}."
             return Lane(step.key, step.title, sentence, step.button, step.url_name,
                         step.url_args, yours=yours, owner=owner)
-    return Lane("production", "Live in production",
-                "Production keys and webhooks are available.", "Open workspace",
-                "workspace_overview", ws, yours=True, owner="you")
+    return Lane("live", "Live", live_summary(facts), "Open production usage",
+                "usage_environment", (*ws, "production"), yours=True, owner="you",
+                alternate=("Open the workspace overview", "workspace_overview", ws))
 
 
 def checklist(facts: WorkspaceFacts, viewer_roles) -> list[ChecklistItem]:

@@ -31,9 +31,13 @@ def workspace_facts(request, workspace: Workspace) -> WorkspaceFacts:
     return request._workspace_facts[1]
 
 
-def _from_lane(lane: Lane, workspace_name: str) -> Banner:
-    return Banner(lane.title, lane.sentence, lane.button,
-                  reverse(lane.url_name, args=lane.url_args), "get", lane.yours,
+def _from_lane(lane: Lane, workspace_name: str, path: str = "") -> Banner:
+    button, url = lane.button, reverse(lane.url_name, args=lane.url_args)
+    if url == path and lane.alternate:
+        # The button leads somewhere new: not to the page already shown.
+        button, url_name, args = lane.alternate
+        url = reverse(url_name, args=args)
+    return Banner(lane.title, lane.sentence, button, url, "get", lane.yours,
                   workspace_name, lane.stages)
 
 
@@ -44,7 +48,8 @@ def banner_for(request) -> Banner:
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
         facts = workspace_facts(request, workspace)
-        return _from_lane(next_lane(facts, request.membership.roles), workspace.name)
+        return _from_lane(next_lane(facts, request.membership.roles), workspace.name,
+                          request.path)
     match = getattr(request, "resolver_match", None)
     if match is not None and match.url_name == "access":
         state = access_state(access_facts_for(request))
@@ -65,7 +70,8 @@ def banner_for(request) -> Banner:
                                                     organization=workspace.organization_id)
                  .values_list("roles", flat=True).first())
         lane = next_lane(workspace_facts(request, workspace), roles)
-        return _from_lane(lane, f"{workspace.organization.name} · {workspace.name}")
+        return _from_lane(lane, f"{workspace.organization.name} · {workspace.name}",
+                          request.path)
     return _from_access(request)
 
 

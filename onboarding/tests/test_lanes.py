@@ -21,6 +21,10 @@ def facts(**changes) -> WorkspaceFacts:
 
 
 APPROVED = dict(sandbox_status="approved", sandbox_requested_at=T, sandbox_decided_at=T)
+SANDBOX_DONE = dict(first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
+                    usage_reviewed_at=T)
+LIVE = dict(production_approved_at=T, first_live_key_at=T, first_live_call_at=T,
+            production_webhook_at=T, live_keys=2)
 
 
 @pytest.mark.parametrize(
@@ -52,9 +56,18 @@ APPROVED = dict(sandbox_status="approved", sandbox_requested_at=T, sandbox_decid
         (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
                usage_reviewed_at=T), [Role.DEVELOPER], "production_review",
          "Start the production review", False, "review_overview", "Sam Owner (owner)"),
-        (facts(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,
-               usage_reviewed_at=T, production_approved_at=T), [Role.VIEWER], "production",
-         "Live in production", True, "workspace_overview", "you"),
+        (facts(**APPROVED, **SANDBOX_DONE, production_approved_at=T), [Role.TECHNICAL_LEAD],
+         "first_live_key", "Issue your first live key", True, "key_list", "you"),
+        (facts(**APPROVED, **SANDBOX_DONE, production_approved_at=T), [Role.DEVELOPER],
+         "first_live_key", "Issue your first live key", False, "key_list", "Sam Owner (owner)"),
+        (facts(**APPROVED, **SANDBOX_DONE, production_approved_at=T, first_live_key_at=T),
+         [Role.DEVELOPER], "first_live_call", "See your first live call", True,
+         "usage_environment", "you"),
+        (facts(**APPROVED, **SANDBOX_DONE, production_approved_at=T, first_live_key_at=T,
+               first_live_call_at=T), [Role.OWNER], "production_webhook",
+         "Connect a production webhook", True, "webhook_list", "you"),
+        (facts(**APPROVED, **SANDBOX_DONE, **LIVE), [Role.VIEWER], "live", "Live", True,
+         "usage_environment", "you"),
     ],
 )
 def test_next_lane_for_every_state_and_viewer(given, roles, key, title, yours, url_name, owner):
@@ -110,9 +123,11 @@ def test_checklist_marks_done_current_waiting_and_upcoming():
     assert [(i.key, i.status) for i in items] == [
         ("request_sandbox", "waiting"), ("first_key", "upcoming"), ("first_call", "upcoming"),
         ("webhook", "upcoming"), ("review_usage", "upcoming"), ("production_review", "upcoming"),
+        ("first_live_key", "upcoming"), ("first_live_call", "upcoming"),
+        ("production_webhook", "upcoming"),
     ]
     assert items[0].owner == "a platform reviewer"
-    assert progress(items) == (0, 6)
+    assert progress(items) == (0, 9)
 
 
 def test_checklist_records_when_each_step_was_done():
@@ -120,7 +135,20 @@ def test_checklist_records_when_each_step_was_done():
 
     assert [(i.status, i.done_at) for i in items[:3]] == [
         ("done", T), ("done", T), ("current", None)]
-    assert progress(items) == (2, 6)
+    assert progress(items) == (2, 9)
+
+
+def test_live_says_where_production_stands_and_never_reopens_the_page_shown():
+    lane = next_lane(facts(**APPROVED, **SANDBOX_DONE, **LIVE), [Role.OWNER])
+
+    assert lane.sentence == ("In production since 20 Nov 2026: 2 active live keys, first live "
+                             "call on 20 Nov 2026, a production webhook connected.")
+    assert (lane.button, lane.url_args) == ("Open production usage",
+                                            ("acme", "pay", "production"))
+    assert lane.alternate == ("Open the workspace overview", "workspace_overview",
+                              ("acme", "pay"))
+    assert progress(checklist(facts(**APPROVED, **SANDBOX_DONE, **LIVE), [Role.OWNER])) == (
+        9, 9)
 
 
 READY = dict(**APPROVED, first_key_at=T, first_call_at=T, webhook_acknowledged_at=T,

@@ -48,7 +48,7 @@ def banner_for(request) -> Banner:
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
         facts = workspace_facts(request, workspace)
-        return _from_lane(next_lane(facts, request.membership.roles), workspace.name,
+        return _from_lane(next_lane(facts, request.membership.roles_here), workspace.name,
                           request.path)
     match = getattr(request, "resolver_match", None)
     if match is not None and match.url_name == "access":

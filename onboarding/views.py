@@ -29,12 +29,12 @@ PAGE_SIZE = 50
 @workspace_view()
 def workspace_overview(request):
     facts = workspace_facts(request, request.workspace)
-    items = checklist(facts, request.membership.roles)
+    items = checklist(facts, request.membership.roles_here)
     done, total = progress(items)
     return render_scoped(request, "onboarding/workspace_overview.html", {
         "facts": facts, "done": done, "total": total,
         "items": [(item, reverse(item.url_name, args=item.url_args)) for item in items],
-        "review_lines": review_lines(facts, request.membership.roles),
+        "review_lines": review_lines(facts, request.membership.roles_here),
     })
 
 

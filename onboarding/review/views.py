@@ -25,7 +25,7 @@ def _may_start(roles) -> bool:
 
 @workspace_view()
 def review_overview(request):
-    workspace, roles = request.workspace, request.membership.roles
+    workspace, roles = request.workspace, request.membership.roles_here
     stages = {stage.kind: stage for stage in ReviewStage.objects.for_workspace(workspace)
               .select_related("submitted_by", "decided_by")}
     lines = review_lines(workspace_facts(request, workspace), roles)
@@ -65,7 +65,7 @@ def review_stage(request, stage: str):
     workspace, spec = request.workspace, catalog.BY_KIND[stage]
     current = (ReviewStage.objects.for_workspace(workspace).filter(kind=stage)
                .select_related("submitted_by", "decided_by").first())
-    mine = catalog.owns(stage, request.membership.roles)
+    mine = catalog.owns(stage, request.membership.roles_here)
     editable = None
     if current is None or not mine or current.is_locked:
         editable = set()

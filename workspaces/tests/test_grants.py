@@ -204,3 +204,19 @@ def test_member_pages_cost_the_same_queries_at_10_and_200_members_and_workspaces
         client.get(url)
         with django_assert_max_num_queries(14):
             assert "Viewer" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("ws_slug", "yours"), [("checkout", True), ("payouts", False)])
+def test_the_next_lane_is_the_members_in_the_workspace_where_they_hold_the_role(
+    acme, membership_factory, client, ws_slug, yours
+):
+    from django.urls import reverse
+
+    member = membership_factory(organization=acme, roles=[Role.VIEWER])
+    grant(member.user, Workspace.objects.get(slug="checkout"), [Role.TECHNICAL_LEAD])
+    client.force_login(member.user)
+
+    page = client.get(reverse("workspace_overview", args=["acme", ws_slug])).content.decode()
+
+    assert ('class="lane-banner lane-banner--yours"' in page) is yours

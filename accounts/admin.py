@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts.models import User
+from audit.models import Action
+from audit.services import record
 
 
 class ReadOnlyAdminMixin:
@@ -32,3 +34,30 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    # Every admin change to a person (email, password, staff, superuser, active, groups,
+    # permissions) is an audit event: the admin reports each save through log_change
+    # (the change form and the password form alike) and each new user through
+    # log_addition, inside the save's transaction.
+    def log_addition(self, request, obj, message):
+        record(action=Action.USER_CHANGED_BY_STAFF, actor=request.user, target=obj,
+               details=_user_change(obj, ["created"]))
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        record(action=Action.USER_CHANGED_BY_STAFF, actor=request.user, target=obj,
+               details=_user_change(obj, _changed_fields(message)))
+        return super().log_change(request, obj, message)
+
+
+def _changed_fields(message) -> list[str]:
+    if not isinstance(message, list):
+        return [str(message)]
+    return [str(field) for entry in message
+            for field in entry.get("changed", {}).get("fields", [])]
+
+
+def _user_change(user: User, changed: list[str]) -> dict:
+    return {"changed": changed, "email": user.email, "is_active": user.is_active,
+            "is_staff": user.is_staff, "is_superuser": user.is_superuser,
+            "groups": sorted(user.groups.values_list("name", flat=True))}

@@ -21,6 +21,7 @@ class Action(models.TextChoices):
     REAUTHENTICATED = "account.reauthenticated", "Confirmed their identity again"
     PASSWORD_RESET_REQUESTED = "account.password_reset_requested", "Asked for a password reset"
     SESSION_ENDED = "account.session_ended", "Ended a session"
+    USER_CHANGED_BY_STAFF = "account.changed_by_staff", "Changed a person's account in the admin"
     ORGANIZATION_CREATED = "organization.created", "Created the organization"
     DOMAIN_CLAIMED = "organization.domain_claimed", "Claimed an email domain"
     DOMAIN_VERIFIED = "organization.domain_verified", "Verified an email domain by DNS"

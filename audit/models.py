@@ -33,6 +33,7 @@ class Action(models.TextChoices):
     MEMBER_INVITED = "member.invited", "Invited a member"
     INVITATION_RESENT = "member.invitation_resent", "Resent an invitation"
     INVITATION_REVOKED = "member.invitation_revoked", "Revoked an invitation"
+    INVITATION_REPLACED = "member.invitation_replaced", "Replaced an expired invitation"
     INVITATION_ACCEPTED = "member.invitation_accepted", "Accepted an invitation"
     INVITATION_DECLINED = "member.invitation_declined", "Declined an invitation"
     JOIN_REQUESTED = "member.join_requested", "Asked to join"

@@ -285,6 +285,15 @@ USERSESSIONS_ADAPTER = "accounts.adapter.UserSessionsAdapter"
 # Guardian's anonymous user needs a username field; we have none and need none.
 ANONYMOUS_USER_NAME = None
 
+# How often an organization and a person may do these (workspaces/limits.py):
+# {audit action: {"organization" | "person": (at most, within seconds)}}.
+PORTAL_ACTION_LIMITS = {
+    "member.invited": {"organization": (100, 3600), "person": (30, 3600)},
+    "member.invitation_resent": {"organization": (100, 3600), "person": (30, 3600)},
+    "member.join_requested": {"organization": (30, 3600), "person": (5, 3600)},
+    "organization.domain_claimed": {"organization": (10, 86400), "person": (10, 86400)},
+}
+
 # --- Onboarding -------------------------------------------------------------
 # Approve sandbox requests at once when the requester's email is verified and they
 # belong to the organization; otherwise they wait for a platform reviewer.

@@ -22,6 +22,7 @@ from workspaces.domains import (
     txt_name,
     txt_value,
 )
+from workspaces.limits import check_rate
 from workspaces.models import DomainClaim, DomainStatus, Organization
 
 
@@ -42,6 +43,8 @@ def claim_domain(*, actor, organization: Organization, domain: str) -> DomainCla
     if claims.verified().exists():
         raise ValidationError({"domain": f"{domain} is verified by another organization. "
                                          "Ask to join it, or ask us to release it."})
+    check_rate(Action.DOMAIN_CLAIMED, actor=actor, organization=organization,
+               what="domain claims")
     claim = DomainClaim.objects.create(organization=organization, domain=domain,
                                        claimed_by=actor, token=secrets.token_urlsafe(24))
     record(action=Action.DOMAIN_CLAIMED, actor=actor, organization=organization,

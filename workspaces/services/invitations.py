@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
+from workspaces.limits import check_rate
 from workspaces.models import (
     Invitation,
     InvitationStatus,
@@ -59,9 +60,13 @@ def invite_member(*, actor, organization: Organization, email: str, roles,
                                          status=InvitationStatus.PENDING).first()
     if existing and not existing.is_expired:
         return existing, False
+    check_rate(Action.MEMBER_INVITED, actor=actor, organization=organization,
+               what="invitations")
     if existing:  # an expired one makes room for the new one
         existing.status = InvitationStatus.REVOKED
         existing.save(update_fields=["status"])
+        record(action=Action.INVITATION_REPLACED, actor=actor, organization=organization,
+               target=existing, details={"email": existing.email})
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation = Invitation.objects.create(
@@ -93,6 +98,8 @@ def _lock_pending_invitation(organization: Organization, invitation_id: int) -> 
 def resend_invitation(*, actor, organization: Organization, invitation_id: int) -> Invitation:
     """Send a fresh link (the previous one stops working) valid for another 7 days."""
     invitation = _lock_pending_invitation(organization, invitation_id)
+    check_rate(Action.INVITATION_RESENT, actor=actor, organization=organization,
+               what="invitation resends")
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation.token_hash = hash_token(token)

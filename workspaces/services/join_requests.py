@@ -14,6 +14,7 @@ from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
 from workspaces.domains import domain_of
+from workspaces.limits import check_rate
 from workspaces.models import (
     DomainStatus,
     JoinRequest,
@@ -51,6 +52,8 @@ def request_to_join(*, actor, organization_id: int, message: str = "") -> JoinRe
                                                     user=actor).first()
     if existing:
         return existing
+    check_rate(Action.JOIN_REQUESTED, actor=actor, organization=organization,
+               what="requests to join")
     join_request = JoinRequest.objects.create(organization=organization, user=actor,
                                               message=message.strip()[:500])
     record(action=Action.JOIN_REQUESTED, actor=actor, organization=organization,

@@ -5,6 +5,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import User
@@ -145,3 +146,78 @@ def test_signing_up_after_the_invitation_ended_needs_email_verification(
     assert not EmailAddress.objects.get(user=cfo).verified
     assert not Membership.objects.filter(user=cfo).exists()
     assert "/accounts/confirm-email/" in mail.outbox[-1].body
+
+
+# --- how often ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def limits(settings):
+    settings.PORTAL_ACTION_LIMITS = {
+        **settings.PORTAL_ACTION_LIMITS,
+        "member.invited": {"organization": (3, 3600), "person": (2, 3600)},
+        "member.invitation_resent": {"organization": (2, 3600), "person": (2, 3600)},
+        "organization.domain_claimed": {"organization": (1, 86400), "person": (5, 86400)},
+    }
+
+
+@pytest.mark.django_db
+def test_a_person_inviting_too_often_is_told_next_to_the_form(client, limits, owner,
+                                                              organization, password):
+    client.force_login(owner)
+    page = reverse("invitations", args=[organization.slug])
+    for n in range(2):
+        client.post(page, {"email": f"hire{n}@acme.test", "roles": [Role.DEVELOPER]})
+
+    response = client.post(page, {"email": "hire2@acme.test", "roles": [Role.DEVELOPER]})
+
+    assert response.status_code == 400
+    assert ("Too many invitations from you in the last hour (at most 2). Try again later."
+            in response.content.decode())
+    assert Invitation.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_organization_inviting_too_often_is_stopped_whoever_invites(
+        limits, owner, organization, second_owner, invite):
+    invite(email="a@acme.test")
+    invite(email="b@acme.test")
+    invite(email="c@acme.test", actor=second_owner.user)
+
+    with pytest.raises(ValidationError, match=f"Too many invitations from {organization}"):
+        invitations.invite_member(actor=second_owner.user, organization=organization,
+                                  email="d@acme.test", roles=[Role.DEVELOPER])
+
+
+@pytest.mark.django_db
+def test_resending_too_often_is_refused(limits, owner, organization, invite):
+    invitation, _ = invite()
+    for _ in range(2):
+        invitations.resend_invitation(actor=owner, organization=organization,
+                                      invitation_id=invitation.pk)
+
+    with pytest.raises(ValidationError, match="Too many invitation resends"):
+        invitations.resend_invitation(actor=owner, organization=organization,
+                                      invitation_id=invitation.pk)
+
+
+@pytest.mark.django_db
+def test_claiming_domains_too_often_is_refused(limits, owner, organization):
+    from workspaces.domain_claims import claim_domain
+
+    claim_domain(actor=owner, organization=organization, domain="acme.test")
+
+    with pytest.raises(ValidationError, match=f"Too many domain claims from {organization}"):
+        claim_domain(actor=owner, organization=organization, domain="acme-payments.test")
+
+
+@pytest.mark.django_db
+def test_replacing_an_expired_invitation_is_audited(owner, organization, invite):
+    invitation, _ = invite()
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=invitation.created_at)
+
+    invite()
+
+    [event] = AuditEvent.objects.filter(action=Action.INVITATION_REPLACED)
+    assert (event.actor, event.target_id, event.details) == (
+        owner, str(invitation.pk), {"email": CFO})

@@ -55,6 +55,7 @@ class Action(models.TextChoices):
     REVIEW_STAGE_APPROVED = "review.stage_approved", "Approved a production review stage"
     REVIEW_CHANGES_REQUESTED = "review.changes_requested", "Requested changes to a review stage"
     PRODUCTION_APPROVED = "production.approved", "Approved the workspace for production"
+    USAGE_REVIEWED = "usage.reviewed", "Reviewed the sandbox usage for the first time"
     AUDIT_EXPORTED = "audit.exported", "Exported the audit log"
     KEY_ISSUED = "key.issued", "Issued an API key"
     KEY_REVOKED = "key.revoked", "Revoked an API key"

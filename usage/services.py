@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.models import Action
+from audit.services import record
 from keys.models import ApiKey, Environment
 from usage.histogram import BUCKETS
 from usage.models import (
@@ -117,10 +119,15 @@ def record_reported_calls(*, records: Sequence[CallIn]) -> tuple[int, int]:
 
 def mark_usage_reviewed(*, workspace, user) -> bool:
     """Note the first time a member opens the usage page after a sandbox call was rolled
-    up; True only that first time. One idempotent UPDATE: repeats change nothing."""
-    return WorkspaceUsage.objects.filter(
-        workspace=workspace, first_call_at__isnull=False, usage_reviewed_at__isnull=True,
-    ).update(usage_reviewed_at=timezone.now(), usage_reviewed_by=user) == 1
+    up; True only that first time. One idempotent UPDATE: repeats change nothing; the
+    first time is a milestone of the onboarding lane, so it is an audit event."""
+    with transaction.atomic():
+        first = WorkspaceUsage.objects.filter(
+            workspace=workspace, first_call_at__isnull=False, usage_reviewed_at__isnull=True,
+        ).update(usage_reviewed_at=timezone.now(), usage_reviewed_by=user) == 1
+        if first:
+            record(action=Action.USAGE_REVIEWED, actor=user, workspace=workspace)
+    return first
 
 
 # --- Rollups ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from audit.models import Action, AuditEvent
 from usage import services
 from usage.models import CallRecord, WorkspaceUsage
 from usage.tests.factories import make_key
@@ -66,3 +67,5 @@ def test_usage_review_needs_a_first_call_and_is_noted_once(workspace, owner, use
 
     milestones = WorkspaceUsage.objects.get(workspace=workspace)
     assert (milestones.usage_reviewed_at, milestones.usage_reviewed_by) == (first, owner)
+    [event] = AuditEvent.objects.filter(action=Action.USAGE_REVIEWED)
+    assert (event.actor, event.workspace) == (owner, workspace)

@@ -39,7 +39,17 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
+        self.workspace_list = list(organization.workspaces.order_by("name"))
         self.fields["workspaces"].queryset = organization.workspaces.order_by("name")
+        for workspace in self.workspace_list:
+            self.fields[f"role_in_{workspace.pk}"] = forms.ChoiceField(
+                required=False, label=f"Role in {workspace.name}",
+                choices=[("", "Organization roles"), *((r.value, r.label) for r in Role)])
+
+    def workspace_roles(self) -> dict:
+        """{workspace: [role]} for the workspaces given a role of their own."""
+        return {w: [self.cleaned_data[f"role_in_{w.pk}"]] for w in self.workspace_list
+                if self.cleaned_data.get(f"role_in_{w.pk}")}
 
 
 class MemberRolesForm(forms.Form):

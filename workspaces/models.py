@@ -281,6 +281,8 @@ class Invitation(Decidable, models.Model):
     email = models.EmailField(max_length=254)
     roles = ArrayField(models.CharField(max_length=32, choices=Role.choices))
     workspaces = models.ManyToManyField(Workspace, blank=True, related_name="+")
+    # Roles for single workspaces, granted on acceptance: {"<workspace pk>": [roles]}.
+    workspace_roles = models.JSONField(default=dict, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=InvitationStatus.choices,
                               default=InvitationStatus.PENDING)

@@ -292,7 +292,8 @@ def invitations(request):
     if request.method == "POST":
         result = _submit(form, lambda d: invite_member(
             actor=request.user, organization=request.organization, email=d["email"],
-            roles=d["roles"], workspaces=d["workspaces"]))
+            roles=d["roles"], workspaces=d["workspaces"],
+            workspace_roles=form.workspace_roles()))
         if result:
             invitation, created = result
             if created:

@@ -17,13 +17,16 @@ from django.utils import timezone
 from accounts.mail import send_templated
 from audit.models import Action
 from audit.services import record
+from workspaces.grants import grant
 from workspaces.limits import check_rate
 from workspaces.models import (
     Invitation,
     InvitationStatus,
     Membership,
     Organization,
+    Workspace,
 )
+from workspaces.roles import Role
 from workspaces.services.members import clean_roles, join, lock_organization, verified_emails_of
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -47,9 +50,10 @@ def _send_invitation(invitation: Invitation, token: str) -> None:
 
 @transaction.atomic
 def invite_member(*, actor, organization: Organization, email: str, roles,
-                  workspaces=()) -> tuple[Invitation, bool]:
-    """Invite an address with roles; an open invitation to the same address is returned
-    as it is (created=False) rather than duplicated."""
+                  workspaces=(), workspace_roles=None) -> tuple[Invitation, bool]:
+    """Invite an address with roles (and, per workspace, roles that replace them there);
+    an open invitation to the same address is returned as it is (created=False) rather
+    than duplicated."""
     email = email.strip().lower()
     roles = clean_roles(roles)
     organization = lock_organization(organization)
@@ -77,9 +81,20 @@ def invite_member(*, actor, organization: Organization, email: str, roles,
     if [w for w in workspaces if w.organization_id != organization.pk]:
         raise ValidationError({"workspaces": "Choose workspaces of this organization."})
     invitation.workspaces.set(workspaces)
+    per_workspace = {w: clean_roles(r) for w, r in (workspace_roles or {}).items() if r}
+    if [w for w in per_workspace if w.organization_id != organization.pk]:
+        raise ValidationError({"workspaces": "Choose workspaces of this organization."})
+    if per_workspace and Role.OWNER in roles:
+        raise ValidationError({"roles": "Owners have every workspace with their organization "
+                                        "roles; leave the roles per workspace empty."})
+    if per_workspace:
+        invitation.workspace_roles = {str(w.pk): r for w, r in per_workspace.items()}
+        invitation.save(update_fields=["workspace_roles"])
     record(action=Action.MEMBER_INVITED, actor=actor, organization=organization, target=invitation,
            details={"email": email, "roles": roles,
-                    "workspaces": [w.slug for w in workspaces]})
+                    "workspaces": [w.slug for w in workspaces],
+                    **({"workspace_roles": {w.slug: r for w, r in per_workspace.items()}}
+                       if per_workspace else {})})
     _send_invitation(invitation, token)
     return invitation, True
 
@@ -189,6 +204,9 @@ def accept_invitation(*, actor, invitation_id: int) -> Membership:
     workspaces = list(invitation.workspaces.all())
     membership = join(user=actor, organization=organization, roles=invitation.roles,
                        workspaces=workspaces or None)
+    for workspace in Workspace.objects.for_organization(organization).filter(
+            pk__in=[int(pk) for pk in invitation.workspace_roles]):
+        grant(actor, workspace, invitation.workspace_roles[str(workspace.pk)])
     record(action=Action.INVITATION_ACCEPTED, actor=actor, organization=organization,
            target=membership,
            details={"email": invitation.email, "roles": invitation.roles})

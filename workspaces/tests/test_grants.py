@@ -220,3 +220,50 @@ def test_the_next_lane_is_the_members_in_the_workspace_where_they_hold_the_role(
     page = client.get(reverse("workspace_overview", args=["acme", ws_slug])).content.decode()
 
     assert ('class="lane-banner lane-banner--yours"' in page) is yours
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_invitation_grants_a_role_in_one_workspace(acme, client, user_factory):
+    from django.urls import reverse
+
+    from workspaces.models import Invitation
+    from workspaces.services.invitations import accept_invitation
+
+    checkout = Workspace.objects.get(slug="checkout")
+    client.force_login(acme.created_by)
+    form = client.get(reverse("invitations", args=["acme"])).content.decode()
+    assert "Role in Checkout" in form and "Role in Payouts" in form
+
+    client.post(reverse("invitations", args=["acme"]), {
+        "email": "cory@contractor.test", "roles": [Role.VIEWER],
+        "workspaces": [checkout.pk], f"role_in_{checkout.pk}": Role.TECHNICAL_LEAD})
+    invitation = Invitation.objects.get()
+    assert invitation.workspace_roles == {str(checkout.pk): ["technical_lead"]}
+    [event] = AuditEvent.objects.filter(action=Action.MEMBER_INVITED)
+    assert event.details["workspace_roles"] == {"checkout": ["technical_lead"]}
+
+    cory = user_factory(email="cory@contractor.test")
+    accept_invitation(actor=cory, invitation_id=invitation.pk)
+
+    assert _can(cory, "checkout", "production.manage")
+    with pytest.raises(Http404):
+        resolve_workspace(cory, "acme", "payouts")
+
+
+@pytest.mark.django_db
+def test_an_owner_is_not_invited_with_narrower_roles_in_a_workspace(acme):
+    from django.core.exceptions import ValidationError
+
+    from workspaces.models import Invitation
+    from workspaces.services.invitations import invite_member
+
+    with pytest.raises(ValidationError) as raised:
+        invite_member(actor=acme.created_by, organization=acme, email="new@acme.test",
+                      roles=[Role.OWNER],
+                      workspace_roles={Workspace.objects.first(): [Role.VIEWER]})
+
+    assert "Owners have every workspace" in raised.value.message_dict["roles"][0]
+    assert not Invitation.objects.exists()

@@ -20,14 +20,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from prometheus_client import Counter
 
 from webhooks import notices, retry, signing
 from webhooks.client import USER_AGENT, Outcome, deadline_seconds, post
-from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
+from webhooks.models import Attempt, Delivery, DeliveryKind, DeliveryStatus, Endpoint, Event
 
 SWEEP_BATCH = 500
 log = logging.getLogger(__name__)
@@ -39,21 +37,29 @@ ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts by outc
 
 def body_of(event: Event) -> bytes:
     """The exact bytes signed and sent, the same on every attempt."""
-    message = {"type": event.type,
-               "timestamp": event.created_at.isoformat().replace("+00:00", "Z"),
-               "data": event.data}
-    if event.endpoint_id:
+    return _body(event.type, event.created_at, event.data, bool(event.endpoint_id))
+
+
+def _body(type_: str, created_at: datetime, data, test: bool) -> bytes:
+    message = {"type": type_, "timestamp": created_at.isoformat().replace("+00:00", "Z"),
+               "data": data}
+    if test:
         message["test"] = True  # sent from the endpoint's page, not caused by a change
     return json.dumps(message, separators=(",", ":")).encode()
 
 
 def live_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
     """The current secret, and the previous one during its rotation overlap."""
+    return _secrets(endpoint.secret_encrypted, endpoint.previous_secret_encrypted,
+                    endpoint.previous_secret_expires_at, now)
+
+
+def _secrets(current: str, previous: str, previous_expires_at: datetime | None,
+             now: datetime) -> list[str]:
     keys = settings.WEBHOOK_SECRET_KEYS
-    secrets = [signing.decrypt_secret(endpoint.secret_encrypted, keys)]
-    if endpoint.previous_secret_encrypted and endpoint.previous_secret_expires_at and \
-            endpoint.previous_secret_expires_at > now:
-        secrets.append(signing.decrypt_secret(endpoint.previous_secret_encrypted, keys))
+    secrets = [signing.decrypt_secret(current, keys)]
+    if previous and previous_expires_at and previous_expires_at > now:
+        secrets.append(signing.decrypt_secret(previous, keys))
     return secrets
 
 
@@ -76,34 +82,40 @@ def engine_transaction():
 
 # --- Fan-out ---------------------------------------------------------------------
 
+# Table names, for the engine's few hand-written statements (one per step, no ORM
+# objects per delivery: at volume, building them cost more than the POSTs). The SQL is
+# assembled from these names and constants only (hence the S608 exemptions); every
+# value is a parameter.
+_D, _A = Delivery._meta.db_table, Attempt._meta.db_table
+_E, _V = Endpoint._meta.db_table, Event._meta.db_table
+
+
 def fan_out(now: datetime, *, event_ids: Iterable[int] | None = None,
             limit: int = SWEEP_BATCH) -> int:
     """Create one original delivery per subscribed enabled endpoint (none twice) for up
     to `limit` undispatched events (those of `event_ids` only, if given); returns how
-    many events were fanned out. Runs in the caller's transaction."""
-    events = Event.objects.undispatched()
-    if event_ids is not None:
-        events = events.filter(pk__in=list(event_ids))
-    events = list(events.select_for_update(skip_locked=True)
-                  .order_by("created_at", "pk")[:limit])
-    if not events:
-        return 0
-    scopes = {(e.workspace_id, e.environment) for e in events}
-    endpoints: dict[tuple[int, str], list[Endpoint]] = {scope: [] for scope in scopes}
-    for endpoint in (Endpoint.objects.enabled()
-                     .filter(workspace_id__in={w for w, _ in scopes})
-                     .only("pk", "workspace_id", "environment", "event_types")):
-        endpoints.get((endpoint.workspace_id, endpoint.environment), []).append(endpoint)
-    deliveries = []
-    for event in events:
-        for endpoint in endpoints[(event.workspace_id, event.environment)]:
-            wanted = (endpoint.pk == event.endpoint_id if event.endpoint_id
-                      else event.type in endpoint.event_types)
-            if wanted:
-                deliveries.append(Delivery(event=event, endpoint=endpoint, next_attempt_at=now))
-    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-    Event.objects.filter(pk__in=[e.pk for e in events]).update(dispatched_at=now)
-    return len(events)
+    many events were fanned out. Runs in the caller's transaction, in one statement."""
+    only = "AND id = ANY(%(ids)s)" if event_ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            WITH ev AS (
+                SELECT id, workspace_id, environment, type, endpoint_id FROM {_V}
+                WHERE dispatched_at IS NULL {only}
+                ORDER BY created_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED),
+            made AS (
+                INSERT INTO {_D} (event_id, endpoint_id, kind, status, attempt_count,
+                                  next_attempt_at, created_at)
+                SELECT ev.id, ep.id, %(kind)s, %(pending)s, 0, %(now)s, %(created)s
+                FROM ev JOIN {_E} ep ON ep.workspace_id = ev.workspace_id
+                    AND ep.environment = ev.environment AND ep.enabled
+                WHERE CASE WHEN ev.endpoint_id IS NOT NULL THEN ep.id = ev.endpoint_id
+                           ELSE ev.type = ANY(ep.event_types) END
+                ON CONFLICT DO NOTHING)
+            UPDATE {_V} SET dispatched_at = %(now)s WHERE id IN (SELECT id FROM ev)""",  # noqa: S608
+            {"ids": list(event_ids or []), "limit": limit, "now": now,
+             "created": timezone.now(), "kind": DeliveryKind.ORIGINAL,
+             "pending": DeliveryStatus.PENDING})
+        return cursor.rowcount
 
 
 def dispatch(event_id: int, *, now: datetime | None = None) -> list[int]:
@@ -140,10 +152,10 @@ class Claim:
     body: bytes
 
 
-def max_in_flight(endpoint: Endpoint) -> int:
+def max_in_flight(answers_quickly: bool) -> int:
     """How many attempts an endpoint may have in flight, across all workers: a few while
     it is new, slow or failing; more once its latest attempt succeeded quickly."""
-    if endpoint.answers_quickly:
+    if answers_quickly:
         return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
     return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT)
 
@@ -152,150 +164,173 @@ def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = Non
           ) -> list[Claim]:
     """Lease the next attempt of up to `limit` due deliveries (of `delivery_ids` only, if
     given), oldest first, never more per endpoint than its in-flight cap allows and
-    never beyond the retry schedule. Runs in the caller's transaction."""
+    never beyond the retry schedule. Runs in the caller's transaction: three statements
+    (endpoints, deliveries, the lease), whatever the batch's size."""
     if limit <= 0:
         return []
-    due = Delivery.objects.due(now)
-    if delivery_ids is not None:
-        due = due.filter(pk__in=list(delivery_ids))
-    # Endpoints are locked before any delivery, in id order, as every writer of endpoints
-    # does: one claimer at a time counts an endpoint's attempts in flight.
-    in_flight = (Delivery.objects.filter(endpoint=OuterRef("pk"), status=DeliveryStatus.PENDING,
-                                         leased_until__gt=now)
-                 .values("endpoint").annotate(n=Count("pk")).values("n"))
-    endpoints = {e.pk: e for e in Endpoint.objects.select_for_update(of=("self",)).enabled()
-                 .filter(pk__in=due.values("endpoint_id"))
-                 .annotate(busy=Coalesce(Subquery(in_flight), 0)).order_by("pk")}
-    room = {pk: max_in_flight(e) - e.busy for pk, e in endpoints.items()
-            if e.busy < max_in_flight(e)}
-    if not room:
-        return []
-    # Only endpoints with room are read, so a backlog of one cannot hide the others.
-    rows = (due.filter(endpoint_id__in=room).select_related("event")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("next_attempt_at", "pk")[:limit + sum(room.values())])
-    deliveries = []
-    for delivery in rows:
-        if room[delivery.endpoint_id] > 0 and len(deliveries) < limit:
-            room[delivery.endpoint_id] -= 1
-            deliveries.append(delivery)
-    lost = [Attempt(delivery=d, number=d.attempt_count, attempted_at=d.leased_until - lease(),
-                    error=LOST)
-            # The lease ran out: the worker holding it stopped before settling.
-            for d in deliveries if d.leased_until is not None and d.attempt_count]
+    only = "AND d.id = ANY(%(ids)s)" if delivery_ids is not None else ""
+    params = {"now": now, "ids": list(delivery_ids or []), "pending": DeliveryStatus.PENDING}
+    with connection.cursor() as cursor:
+        # Endpoints are locked before any delivery, in id order, as every writer of
+        # endpoints does: one claimer at a time counts an endpoint's attempts in flight.
+        cursor.execute(f"""
+            SELECT ep.id, ep.answers_quickly, ep.url, ep.secret_encrypted,
+                   ep.previous_secret_encrypted, ep.previous_secret_expires_at,
+                   (SELECT count(*) FROM {_D} f WHERE f.endpoint_id = ep.id
+                    AND f.status = %(pending)s AND f.leased_until > %(now)s)
+            FROM {_E} ep WHERE ep.enabled AND ep.id IN (
+                SELECT d.endpoint_id FROM {_D} d
+                WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s {only})
+            ORDER BY ep.id FOR UPDATE OF ep""", params)  # noqa: S608
+        endpoints = {row[0]: row for row in cursor.fetchall()}
+        room = {pk: max_in_flight(row[1]) - row[6] for pk, row in endpoints.items()
+                if row[6] < max_in_flight(row[1])}
+        if not room:
+            return []
+        # Only endpoints with room are read, so a backlog of one cannot hide the others.
+        cursor.execute(f"""
+            SELECT d.id, d.endpoint_id, d.attempt_count, d.leased_until,
+                   e.public_id, e.type, e.created_at, e.data, e.endpoint_id IS NOT NULL
+            FROM {_D} d JOIN {_V} e ON e.id = d.event_id
+            WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s
+                AND d.endpoint_id = ANY(%(room)s) {only}
+            ORDER BY d.next_attempt_at, d.id LIMIT %(n)s FOR UPDATE OF d SKIP LOCKED""",  # noqa: S608
+            {**params, "room": list(room), "n": limit + sum(room.values())})
+        rows = []
+        for row in cursor.fetchall():
+            if room[row[1]] > 0 and len(rows) < limit:
+                room[row[1]] -= 1
+                rows.append(row)
+    # The lease ran out: the worker holding it stopped before settling.
+    lost = [Attempt(delivery_id=pk, number=count, attempted_at=leased - lease(), error=LOST)
+            for pk, _, count, leased, *_ in rows if leased is not None and count]
     if lost:
         Attempt.objects.bulk_create(lost, ignore_conflicts=True)
-    spent = [d.pk for d in deliveries if d.attempt_count >= retry.MAX_ATTEMPTS]
+    spent = [row[0] for row in rows if row[2] >= retry.MAX_ATTEMPTS]
     if spent:
         Delivery.objects.filter(pk__in=spent).update(
             status=DeliveryStatus.EXHAUSTED, next_attempt_at=None, leased_until=None)
-    deliveries = [d for d in deliveries if d.attempt_count < retry.MAX_ATTEMPTS]
-    if not deliveries:
-        return []
     until = now + lease()
+    timestamp = int(now.timestamp())
     claims, secrets, unreadable = [], {}, set()
-    for delivery in deliveries:
-        endpoint = endpoints[delivery.endpoint_id]
-        if endpoint.pk not in secrets:
-            try:
-                secrets[endpoint.pk] = live_secrets(endpoint, now)
-            except signing.InvalidToken:
-                unreadable.add(endpoint.pk)
-                secrets[endpoint.pk] = None
-        if secrets[endpoint.pk] is None:
+    for pk, endpoint_id, count, _, public_id, type_, created_at, data, test in rows:
+        if count >= retry.MAX_ATTEMPTS:
             continue
-        event = delivery.event
-        body = body_of(event)
-        headers = signing.headers(secrets[endpoint.pk], event.public_id,
-                                  int(now.timestamp()), body)
-        claims.append(Claim(delivery.pk, endpoint.pk, delivery.attempt_count + 1, now, until,
-                            endpoint.url, {**headers, "user-agent": USER_AGENT}, body))
-    Delivery.objects.filter(pk__in=[c.delivery_id for c in claims]).update(
-        attempt_count=F("attempt_count") + 1, leased_until=until, next_attempt_at=until)
+        endpoint = endpoints[endpoint_id]
+        if endpoint_id not in secrets:
+            try:
+                secrets[endpoint_id] = _secrets(*endpoint[3:6], now)
+            except signing.InvalidToken:
+                unreadable.add(endpoint_id)
+                secrets[endpoint_id] = None
+        if secrets[endpoint_id] is None:
+            continue
+        body = _body(type_, created_at, json.loads(data) if isinstance(data, str) else data,
+                     test)
+        headers = signing.headers(secrets[endpoint_id], public_id, timestamp, body)
+        headers["user-agent"] = USER_AGENT
+        claims.append(Claim(pk, endpoint_id, count + 1, now, until, endpoint[2], headers, body))
+    if claims:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {_D} SET attempt_count = attempt_count + 1, "  # noqa: S608
+                           "leased_until = %s, next_attempt_at = %s WHERE id = ANY(%s)",
+                           [until, until, [c.delivery_id for c in claims]])
     for pk in unreadable:
         # Retrying cannot help: say so on the endpoint and in the log, and stop.
+        endpoint = Endpoint.objects.get(pk=pk)
         log.error("webhook endpoint %s: its signing secret cannot be decrypted with any key "
-                  "of WEBHOOK_SECRET_KEYS; endpoint disabled", endpoints[pk].public_id)
-        notices.secret_unreadable(endpoints[pk], now)
+                  "of WEBHOOK_SECRET_KEYS; endpoint disabled", endpoint.public_id)
+        notices.secret_unreadable(endpoint, now)
     return claims
 
 
 # --- Settle ----------------------------------------------------------------------
 
-def _next_attempt(number: int, outcome: Outcome, now: datetime) -> datetime | None:
-    delay = retry.next_delay(number)
+def _next_state(claimed: Claim, outcome: Outcome) -> tuple[str, datetime | None]:
+    """The delivery's status after this attempt, and when its next attempt is due."""
+    if outcome.succeeded:
+        return DeliveryStatus.SUCCEEDED, None
+    if outcome.status_code == 410:
+        return DeliveryStatus.STOPPED, None
+    delay = retry.next_delay(claimed.number)
     if delay is None:
-        return None
+        return DeliveryStatus.EXHAUSTED, None
     if outcome.status_code in (429, 503):
         # The receiver asked for a pause: wait for whichever is longer.
-        delay = max(delay, retry.retry_after(outcome.retry_after, now) or timedelta(0))
-    return now + delay
+        delay = max(delay, retry.retry_after(outcome.retry_after, claimed.claimed_at)
+                    or timedelta(0))
+    return DeliveryStatus.PENDING, claimed.claimed_at + delay
 
 
-def settle(results: list[tuple[Claim, Outcome]]) -> list[Attempt]:
+def settle(results: list[tuple[Claim, Outcome]]) -> list[tuple[Claim, Outcome]]:
     """Write each attempt (once per number) and schedule what comes next; returns the
-    attempts written by claims still current. Runs in the caller's transaction.
+    results of claims still current. Runs in the caller's transaction: two statements
+    (the deliveries' next state, the attempt rows), plus the endpoints whose health
+    changes.
 
     This is the one place every attempt's outcome passes through: attempts are
     counted here, by outcome, for /metrics."""
     if not results:
         return []
-    deliveries = {d.pk: d for d in Delivery.objects.select_for_update(of=("self",))
-                  .select_related("endpoint")
-                  .filter(pk__in={c.delivery_id for c, _ in results}).order_by("pk")}
-    current, late = [], []
-    for claimed, outcome in sorted(results, key=lambda r: r[0].claimed_at):
-        delivery = deliveries.get(claimed.delivery_id)
-        if delivery is None:
-            continue  # deleted meanwhile, with its endpoint
-        # Current: this claim still holds the lease. Otherwise it was settled already (a
-        # duplicate), or its lease ran out and a later claim recorded it as lost.
-        holds = (delivery.status == DeliveryStatus.PENDING and
-                 delivery.attempt_count == claimed.number and
-                 delivery.leased_until == claimed.leased_until)
-        (current if holds else late).append((claimed, outcome, delivery))
-        if holds:
-            delivery.leased_until = None  # a duplicate in this same batch is late
-    attempts = [Attempt(delivery=d, number=c.number, attempted_at=c.claimed_at,
-                        status_code=o.status_code, latency_ms=o.latency_ms,
-                        error=o.error[:500], response_excerpt=o.excerpt,
-                        request_headers=dict(c.headers))
-                for c, o, d in current + late]
-    Attempt.objects.bulk_create(attempts, ignore_conflicts=True)
-    _schedule(current)
-    for _, outcome, _ in current:
+    # Current: the claim still holds the lease. Of one delivery's claims in one batch
+    # only the latest can (each claim counts one more attempt); a claim settled already
+    # (a duplicate), or whose lease ran out and a later claim recorded it as lost, is late.
+    latest: dict[int, tuple[Claim, Outcome]] = {}
+    for claimed, outcome in results:
+        held = latest.get(claimed.delivery_id)
+        if held is None or claimed.number > held[0].number:
+            latest[claimed.delivery_id] = (claimed, outcome)
+    ordered = sorted(latest.values(), key=lambda r: r[0].delivery_id)
+    states = [_next_state(c, o) for c, o in ordered]
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            UPDATE {_D} d SET status = v.status, next_attempt_at = v.next_at,
+                last_attempt_at = v.at, leased_until = NULL
+            FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[],
+                        %s::timestamptz[], %s::timestamptz[])
+                AS v(id, number, leased_until, status, next_at, at), {_E} ep
+            WHERE d.id = v.id AND ep.id = d.endpoint_id AND d.status = %s
+                AND d.attempt_count = v.number AND d.leased_until = v.leased_until
+            RETURNING d.id, {notices.STEADY_SQL}""",  # noqa: S608
+            [[c.delivery_id for c, _ in ordered], [c.number for c, _ in ordered],
+             [c.leased_until for c, _ in ordered], [str(s) for s, _ in states],
+             [n for _, n in states], [c.claimed_at for c, _ in ordered],
+             DeliveryStatus.PENDING])
+        steady = dict(cursor.fetchall())
+        # Every attempt is written, current or late, once per number; none of a delivery
+        # deleted meanwhile with its endpoint.
+        cursor.execute(f"""
+            INSERT INTO {_A} (delivery_id, number, attempted_at, status_code, latency_ms,
+                              error, response_excerpt, request_headers)
+            SELECT v.delivery_id, v.number, v.at, v.code, v.ms, v.error, v.excerpt,
+                   v.headers::jsonb
+            FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::int[], %s::int[],
+                        %s::text[], %s::text[], %s::text[])
+                AS v(delivery_id, number, at, code, ms, error, excerpt, headers)
+            WHERE EXISTS (SELECT 1 FROM {_D} d WHERE d.id = v.delivery_id)
+            ON CONFLICT DO NOTHING""",  # noqa: S608
+            [[c.delivery_id for c, _ in results], [c.number for c, _ in results],
+             [c.claimed_at for c, _ in results], [o.status_code for _, o in results],
+             [o.latency_ms for _, o in results], [o.error[:500] for _, o in results],
+             [o.excerpt for _, o in results], [json.dumps(c.headers) for c, _ in results]])
+    current = [(c, o) for c, o in ordered if c.delivery_id in steady]
+    for _, outcome in current:
         ATTEMPTS.labels("succeeded" if outcome.succeeded else
                         "no_response" if outcome.status_code is None else "failed").inc()
-    return attempts[:len(current)]
+    changing = {c.endpoint_id for c, o in current
+                if not (steady[c.delivery_id] and notices.quick(o))}
+    if changing:
+        _update_health(changing, current)
+    return current
 
 
-def _schedule(current: list[tuple[Claim, Outcome, Delivery]]) -> None:
-    """Each delivery's next state, written in as few statements as states; and its
-    endpoint's health, locking only endpoints whose health changes."""
-    groups: dict[tuple, list[int]] = {}
-    for claimed, outcome, delivery in current:
-        now = claimed.claimed_at
-        if outcome.succeeded:
-            state = (DeliveryStatus.SUCCEEDED, None)
-        elif outcome.status_code == 410:
-            state = (DeliveryStatus.STOPPED, None)
-        else:
-            after = _next_attempt(claimed.number, outcome, now)
-            state = (DeliveryStatus.PENDING, after) if after else (DeliveryStatus.EXHAUSTED, None)
-        groups.setdefault((*state, now), []).append(delivery.pk)
-    for (status, next_attempt_at, now), pks in groups.items():
-        Delivery.objects.filter(pk__in=pks).update(
-            status=status, next_attempt_at=next_attempt_at, last_attempt_at=now,
-            leased_until=None)
-    changing = {d.endpoint_id for c, o, d in current
-                if not notices.unchanged_by(d.endpoint, o)}
-    if not changing:
-        return
+def _update_health(changing: set[int], current: list[tuple[Claim, Outcome]]) -> None:
+    """Each endpoint's health after these outcomes, locking only endpoints it changes."""
     endpoints = {e.pk: e for e in Endpoint.objects.select_for_update(of=("self",))
                  .select_related("workspace__organization")
                  .filter(pk__in=changing).order_by("pk")}
-    for claimed, outcome, delivery in current:
-        endpoint = endpoints.get(delivery.endpoint_id)
+    for claimed, outcome in sorted(current, key=lambda r: r[0].claimed_at):
+        endpoint = endpoints.get(claimed.endpoint_id)
         if endpoint is None:
             continue
         if outcome.succeeded:
@@ -318,7 +353,9 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> Attempt | None:
     outcome = post(claimed[0].url, claimed[0].headers, claimed[0].body)
     with engine_transaction():
         written = settle([(claimed[0], outcome)])
-    return written[0] if written else None
+    if not written:
+        return None
+    return Attempt.objects.get(delivery_id=delivery_id, number=claimed[0].number)
 
 
 def purge_before(cutoff: datetime, *, batch: int = 1000, batches: int = 50) -> int:

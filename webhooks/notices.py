@@ -94,6 +94,12 @@ def after_success(endpoint: Endpoint, outcome: Outcome, now: datetime) -> None:
     endpoint.first_acknowledged_at = endpoint.first_acknowledged_at or now
 
 
+# The same condition as unchanged_by's on the endpoint, in SQL, for the engine's settle
+# (its table aliased `ep`).
+STEADY_SQL = ("(ep.answers_quickly AND ep.failing_since IS NULL AND ep.disable_warned_at "
+              "IS NULL AND ep.first_acknowledged_at IS NOT NULL)")
+
+
 def unchanged_by(endpoint: Endpoint, outcome: Outcome) -> bool:
     """True when this outcome leaves the endpoint's health as it is (the usual success)."""
     return quick(outcome) and endpoint.answers_quickly and endpoint.failing_since is None \

@@ -1,14 +1,38 @@
-"""A member's role in one workspace, set from their member page (Owners)."""
+"""The members page (filtered, paginated) and a member's role in one workspace (Owners)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from workspaces.forms import WorkspaceRolesForm
 from workspaces.models import Membership
-from workspaces.scoping import org_view
+from workspaces.roles import Role
+from workspaces.scoping import org_view, render_scoped
+from workspaces.selectors import granted_summary, members_of
 from workspaces.services.members import set_workspace_roles
+
+MEMBERS_PER_PAGE = 50
+
+
+@org_view("members.manage")
+def members(request):
+    role, query = request.GET.get("role", ""), request.GET.get("q", "").strip()[:100]
+    listed = members_of(request.organization)
+    if role in Role.values:
+        listed = listed.filter(roles__contains=[role])
+    if query:
+        listed = listed.filter(Q(user__full_name__icontains=query)
+                               | Q(user__email__icontains=query))
+    page = Paginator(listed, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render_scoped(request, "workspaces/members.html", {
+        "members": [(m, granted_summary(m)) for m in page], "page": page,
+        "role": role, "query": query, "roles": list(Role), "filters": filters.urlencode(),
+    })
 
 
 @org_view("members.manage")

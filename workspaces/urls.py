@@ -5,7 +5,7 @@ from workspaces import domain_views, grant_views, views
 organization_patterns = [
     path("", views.organization_home, name="organization_home"),
     path("workspaces/new/", views.workspace_create, name="workspace_create"),
-    path("members/", views.members, name="members"),
+    path("members/", grant_views.members, name="members"),
     path("members/<int:membership_id>/", views.member_detail, name="member_detail"),
     path("members/<int:membership_id>/workspace-roles/", grant_views.member_workspace_roles,
          name="member_workspace_roles"),

@@ -34,7 +34,6 @@ from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
 from workspaces.scoping import CapabilityDenied, org_view, render_scoped, require
 from workspaces.selectors import (
     access_facts_for,
-    granted_summary,
     holders_of,
     members_of,
     workspace_access,
@@ -209,13 +208,6 @@ def workspace_create(request):
             messages.success(request, f"Workspace {workspace} is created.")
             return redirect("workspace_overview", request.organization.slug, workspace.slug)
     return render_scoped(request, "workspaces/workspace_create.html", {"form": form})
-
-
-@org_view("members.manage")
-def members(request):
-    return render_scoped(request, "workspaces/members.html", {
-        "members": [(m, granted_summary(m)) for m in members_of(request.organization)],
-    })
 
 
 def _grants_owner(request) -> bool:

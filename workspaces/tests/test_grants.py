@@ -267,3 +267,28 @@ def test_an_owner_is_not_invited_with_narrower_roles_in_a_workspace(acme):
 
     assert "Owners have every workspace" in raised.value.message_dict["roles"][0]
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_members_page_paginates_and_filters_by_role_and_name(
+    acme, membership_factory, user_factory, client
+):
+    from django.urls import reverse
+
+    for i in range(55):
+        membership_factory(organization=acme, roles=[Role.DEVELOPER],
+                           user=user_factory(full_name=f"Dev {i:02d}"))
+    membership_factory(organization=acme, roles=[Role.BILLING_CONTACT],
+                       user=user_factory(full_name="Dana Lee", email="dana@acme.test"))
+    client.force_login(acme.created_by)
+    url = reverse("members", args=["acme"])
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": 2}).content.decode()
+    billing = client.get(url, {"role": "billing_contact"}).content.decode()
+    by_name = client.get(url, {"q": "dana"}).content.decode()
+
+    assert "57 members." in first and first.count("Edit<span") == 50
+    assert "Page 2 of 2" in second and second.count("Edit<span") == 7
+    assert "1 member match." in billing and "Dana Lee" in billing and "Dev 00" not in billing
+    assert "Dana Lee" in by_name and by_name.count("Edit<span") == 1

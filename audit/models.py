@@ -54,6 +54,8 @@ class Action(models.TextChoices):
     REVIEW_STAGE_SUBMITTED = "review.stage_submitted", "Submitted a production review stage"
     REVIEW_STAGE_APPROVED = "review.stage_approved", "Approved a production review stage"
     REVIEW_CHANGES_REQUESTED = "review.changes_requested", "Requested changes to a review stage"
+    REVIEW_STAGE_WITHDRAWN = "review.stage_withdrawn", "Withdrew a production review stage"
+    REVIEW_STAGE_REOPENED = "review.stage_reopened", "Sent an approved review stage back to review"
     PRODUCTION_APPROVED = "production.approved", "Approved the workspace for production"
     USAGE_REVIEWED = "usage.reviewed", "Reviewed the sandbox usage for the first time"
     AUDIT_EXPORTED = "audit.exported", "Exported the audit log"

@@ -1,6 +1,7 @@
 from django.utils.functional import SimpleLazyObject
 
-from onboarding.selectors import banner_for
+from onboarding.lanes import review_progress
+from onboarding.selectors import banner_for, workspace_facts
 from portal.context_processors import STAGES
 
 
@@ -22,4 +23,10 @@ def next_lane(request) -> dict:
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
         context["stage"] = SimpleLazyObject(lambda: _workspace_stage(request, workspace))
+        # The workspace navigation's "Production review" entry: its status, and whether
+        # this page is one of the review's (highlighted).
+        context["review_status"] = SimpleLazyObject(
+            lambda: review_progress(workspace_facts(request, workspace)))
+        match = getattr(request, "resolver_match", None)
+        context["on_review_page"] = bool(match and (match.url_name or "").startswith("review_"))
     return context

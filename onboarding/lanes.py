@@ -8,7 +8,7 @@ the workspace overview shows the whole checklist.
 from dataclasses import dataclass
 from datetime import datetime
 
-from onboarding.review.catalog import STAGES, owns
+from onboarding.review.catalog import STAGES, named_owner
 from workspaces.roles import Role, capabilities_of, roles_with
 
 # Review stages the owner still has to act on; the others wait on a reviewer or are done.
@@ -130,10 +130,7 @@ def _steps(facts: WorkspaceFacts) -> list[tuple[Step, datetime | None]]:
               "Check requests, errors and latency by key and endpoint.",
               "Review usage", "usage.read", "usage", ws),
          facts.usage_reviewed_at),
-        (Step("production_review", "Start the production review",
-              "Consent review, billing setup, integration verification and audit-ready checks.",
-              "Start the production review", "review.submit", "review_overview", ws),
-         facts.production_approved_at),
+        (_review_step(facts), facts.production_approved_at),
         (Step("first_live_key", "Issue your first live key",
               "Live keys call the production API. You confirm your password before the "
               "secret is shown, once.", "Issue a live key", "production.manage", "key_list",
@@ -157,6 +154,29 @@ def live_summary(facts: WorkspaceFacts) -> str:
     keys = f"{facts.live_keys} active live key{'' if facts.live_keys == 1 else 's'}"
     return (f"In production since {facts.production_approved_at:%d %b %Y}: {keys}, first live "
             f"call on {facts.first_live_call_at:%d %b %Y}, a production webhook connected.")
+
+
+def _review_step(facts: WorkspaceFacts) -> Step:
+    ws = (facts.organization_slug, facts.workspace_slug)
+    if not facts.review_stages:
+        return Step("production_review", "Start the production review",
+                    "Consent review, billing setup, integration verification and audit-ready "
+                    "checks.", "Start the production review", "review.submit",
+                    "review_overview", ws)
+    approved = sum(1 for _, status in facts.review_stages if status == "approved")
+    return Step("production_review", "Production review",
+                f"{approved} of {len(STAGES)} stages approved.", "Open the production review",
+                "review.submit", "review_overview", ws)
+
+
+def review_progress(facts: WorkspaceFacts) -> str:
+    """The review's status in a few words, for the workspace navigation."""
+    if facts.production_approved_at is not None:
+        return "Approved"
+    if not facts.review_stages:
+        return "Not started"
+    approved = sum(1 for _, status in facts.review_stages if status == "approved")
+    return f"{approved} of {len(STAGES)} approved"
 
 
 def _roles_for(capability: str) -> list[str]:
@@ -213,19 +233,34 @@ def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
     lines = []
     for stage in STAGES:
         status = statuses.get(stage.kind) or "not_started"
-        mine = owns(stage.kind, viewer_roles)
-        owner = "you" if mine else (_holders(facts, stage.owner_roles)
-                                     or _nobody(stage.owner_roles))
+        if stage.by_portal:
+            mine, owner, waiting = False, "the portal, from sandbox activity", \
+                "its sandbox checks"
+        else:
+            # The named owners first; an Owner fills in a stage nobody else holds.
+            named = _holders(facts, stage.owner_roles)
+            mine = named_owner(stage.kind, viewer_roles) or (
+                stage.owner_too and Role.OWNER in viewer_roles and not named)
+            owner = "you" if mine else (named or _holders(facts, stage.submitters)
+                                         or _nobody(stage.owner_roles))
+            waiting = owner
         waits_on = ("" if status == "approved" else
-                    "a platform reviewer" if status == "submitted" else owner)
+                    "a platform reviewer" if status == "submitted" else waiting)
         lines.append(StageLine(stage.kind, stage.title, status, STATUS_LABELS[status], owner,
                                mine and status in ACTIONABLE, waits_on))
     return tuple(lines)
 
 
-def _review_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
+def _review_lane(facts: WorkspaceFacts, viewer_roles, viewer_mfa: bool) -> Lane:
     ws = (facts.organization_slug, facts.workspace_slug)
     lines = review_lines(facts, viewer_roles)
+    audit = dict(facts.review_stages).get("audit")
+    if not viewer_mfa and audit != "approved" and (
+            Role.OWNER in viewer_roles or Role.TECHNICAL_LEAD in viewer_roles):
+        return Lane("review_mfa", "Turn on two-factor authentication",
+                    "The audit-ready checks wait on your two-factor authentication: every "
+                    "Owner and Technical lead needs it on.", "Turn on two-factor "
+                    "authentication", "mfa_index", (), yours=True, owner="you", stages=lines)
     for line in lines:
         if line.yours:
             sentence = ("A platform reviewer asked for changes: edit the fields they named and "
@@ -242,8 +277,9 @@ def _review_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
                 owner=waiting[0].waits_on if waiting else "a platform reviewer", stages=lines)
 
 
-def next_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
-    """The single next step for this viewer in this workspace."""
+def next_lane(facts: WorkspaceFacts, viewer_roles, viewer_mfa: bool = True) -> Lane:
+    """The single next step for this viewer in this workspace (`viewer_mfa`: whether the
+    viewer has two-factor authentication on, which the audit-ready checks need)."""
     ws = (facts.organization_slug, facts.workspace_slug)
     if facts.sandbox_status == "pending":
         return Lane("sandbox_pending", "Sandbox access is being reviewed",
@@ -257,7 +293,7 @@ def next_lane(facts: WorkspaceFacts, viewer_roles) -> Lane:
                     "Change and resubmit", "sandbox_request", ws, yours=yours, owner=owner)
     for step, done_at in _steps(facts):
         if done_at is None and step.key == "production_review" and facts.review_stages:
-            return _review_lane(facts, viewer_roles)
+            return _review_lane(facts, viewer_roles, viewer_mfa)
         if done_at is None:
             yours, owner = _owner(facts, step.capability, viewer_roles)
             if not yours:

@@ -137,10 +137,17 @@ class ReviewStage(Decidable, models.Model):
     screenshot = models.FileField(storage=private_storage, upload_to="review-screenshots/",
                                   blank=True, max_length=200)
     screenshot_type = models.CharField(max_length=32, blank=True)
+    # Evidence attached to the security questionnaire, private like the screenshot.
+    attachment = models.FileField(storage=private_storage, upload_to="review-attachments/",
+                                  blank=True, max_length=200)
+    attachment_type = models.CharField(max_length=32, blank=True)
+    attachment_label = models.CharField(max_length=100, blank=True,
+                                        help_text="The uploaded file's name, for display only.")
     # The checks as they stood at submission; the live list is recomputed on each page.
     evidence = models.JSONField(default=list, blank=True)
     # Counts submissions: a decision names the one it decides, so a stale one conflicts.
     version = models.PositiveIntegerField(default=0)
+    # Empty on a submitted stage when the portal submitted it from its own evidence.
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -167,6 +174,11 @@ class ReviewStage(Decidable, models.Model):
     def is_locked(self) -> bool:
         return self.status in (StageStatus.SUBMITTED, StageStatus.APPROVED)
 
+    @property
+    def files(self) -> frozenset[str]:
+        """The file fields that hold a file."""
+        return frozenset(name for name in ("screenshot", "attachment") if getattr(self, name))
+
 
 class StageDecision(models.Model):
     """One reviewer decision, with the answers and evidence it was made on. Append-only."""
@@ -180,9 +192,11 @@ class StageDecision(models.Model):
     requested_changes = models.JSONField(default=dict, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     screenshot_name = models.CharField(max_length=200, blank=True)
+    attachment_name = models.CharField(max_length=200, blank=True)
     evidence = models.JSONField(default=list, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    # Empty when the portal submitted the stage.
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField()
 

@@ -6,6 +6,7 @@ from accounts.access import AccessKey, access_state
 from onboarding.facts import load_facts
 from onboarding.lanes import Lane, WorkspaceFacts, next_lane
 from workspaces.models import Membership, Workspace
+from workspaces.roles import Role
 from workspaces.selectors import access_facts_for
 
 
@@ -31,6 +32,15 @@ def workspace_facts(request, workspace: Workspace) -> WorkspaceFacts:
     return request._workspace_facts[1]
 
 
+def _viewer_mfa(user, facts: WorkspaceFacts, roles) -> bool:
+    """Whether the viewer's two-factor authentication is on, asked only when the review's
+    audit-ready checks could wait on it (one query then)."""
+    if not facts.review_stages or dict(facts.review_stages).get("audit") == "approved" \
+            or not ({Role.OWNER, Role.TECHNICAL_LEAD} & set(roles or ())):
+        return True
+    return user.has_second_factor
+
+
 def _from_lane(lane: Lane, workspace_name: str, path: str = "") -> Banner:
     button, url = lane.button, reverse(lane.url_name, args=lane.url_args)
     if url == path and lane.alternate:
@@ -47,9 +57,9 @@ def banner_for(request) -> Banner:
     constant number of queries either way."""
     workspace = getattr(request, "workspace", None)
     if workspace is not None:
-        facts = workspace_facts(request, workspace)
-        return _from_lane(next_lane(facts, request.membership.roles_here), workspace.name,
-                          request.path)
+        facts, roles = workspace_facts(request, workspace), request.membership.roles_here
+        lane = next_lane(facts, roles, _viewer_mfa(request.user, facts, roles))
+        return _from_lane(lane, workspace.name, request.path)
     match = getattr(request, "resolver_match", None)
     if match is not None and match.url_name == "access":
         state = access_state(access_facts_for(request))
@@ -69,7 +79,8 @@ def banner_for(request) -> Banner:
         roles = (Membership.objects.active().filter(user=request.user,
                                                     organization=workspace.organization_id)
                  .values_list("roles", flat=True).first())
-        lane = next_lane(workspace_facts(request, workspace), roles)
+        facts = workspace_facts(request, workspace)
+        lane = next_lane(facts, roles, _viewer_mfa(request.user, facts, roles))
         return _from_lane(lane, f"{workspace.organization.name} · {workspace.name}",
                           request.path)
     return _from_access(request)

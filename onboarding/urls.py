@@ -11,12 +11,15 @@ workspace_patterns = [
     path("review/start/", review_views.review_start, name="review_start"),
     path("review/consent/screenshot/", review_views.review_screenshot,
          name="review_screenshot"),
+    path("review/audit/evidence-file/", review_views.review_attachment,
+         name="review_attachment"),
     path("review/dossier/", review_views.review_dossier, name="review_dossier"),
     path("review/dossier.json", review_views.review_dossier_json, name="review_dossier_json"),
     path("review/<str:stage>/", review_views.review_stage, name="review_stage"),
 ]
 
 organization_patterns = [
+    path("billing/", views.billing, name="billing"),
     path("audit/", views.organization_audit, name="organization_audit"),
     path("audit/export.<str:fmt>", views.organization_audit_export,
          name="organization_audit_export"),

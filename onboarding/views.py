@@ -12,8 +12,11 @@ from onboarding import services
 from onboarding.forms import AuditFilterForm, SandboxRequestForm
 from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
+from onboarding.review.services import change_billing_profile
 from onboarding.selectors import workspace_facts
 from portal import keyset
+from workspaces.forms import BillingProfileForm
+from workspaces.models import BillingProfile
 from workspaces.scoping import (
     org_view,
     render_scoped,
@@ -131,3 +134,27 @@ def organization_audit_export(request, fmt: str):
     response["Content-Disposition"] = (
         f'attachment; filename="audit-{request.organization.slug}-{stamp}.{fmt}"')
     return response
+
+
+@org_view("billing.read")
+def billing(request):
+    """The organization's billing profile. Here, not in workspaces, because a change goes
+    through the production review: locked while a billing stage waits for a reviewer,
+    and sending an approved one back to review."""
+    profile = (BillingProfile.objects.filter(organization=request.organization).first()
+               or BillingProfile(organization=request.organization))
+    form = BillingProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST":
+        require(request, "billing.manage")
+        if form.is_valid():
+            try:
+                change_billing_profile(actor=request.user, organization=request.organization,
+                                       data=form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Billing profile saved.")
+                return redirect("billing", request.organization.slug)
+    return render_scoped(request, "workspaces/billing.html", {
+        "form": form, "profile": profile, "can_manage": request.membership.can("billing.manage"),
+    }, status=400 if form.errors else 200)

@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "keys-expiry-notices": {"task": "keys.tasks.send_expiry_notices", "schedule": 60 * 60.0,
                             "options": {"expires": 30 * 60.0}},
     # Verified domains whose TXT record disappeared go back to pending.
+    # The portal submits an integration verification whose checks all pass, and withdraws
+    # its submission when one stops passing (onboarding/review/services/portal.py).
+    "review-sync-portal-stages": {"task": "onboarding.tasks.sync_portal_stages",
+                                  "schedule": 60.0, "options": {"expires": 60.0}},
     "domains-recheck": {"task": "workspaces.tasks.recheck_domains", "schedule": 60 * 60.0,
                         "options": {"expires": 30 * 60.0}},
 }

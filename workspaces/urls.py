@@ -25,7 +25,6 @@ organization_patterns = [
     path("domains/<int:claim_id>/check/", domain_views.domain_check, name="domain_check"),
     path("domains/<int:claim_id>/release/", domain_views.domain_release,
          name="domain_release"),
-    path("billing/", views.billing, name="billing"),
 ]
 
 urlpatterns = [

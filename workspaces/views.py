@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 from accounts.access import access_state
 from workspaces.forms import (
     ApproveJoinForm,
-    BillingProfileForm,
     DeclineJoinForm,
     InviteForm,
     JoinRequestForm,
@@ -23,7 +22,6 @@ from workspaces.forms import (
     WorkspaceRolesForm,
 )
 from workspaces.models import (
-    BillingProfile,
     Invitation,
     JoinRequest,
     Membership,
@@ -31,14 +29,13 @@ from workspaces.models import (
 )
 from workspaces.receivers import SESSION_KEY
 from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
-from workspaces.scoping import CapabilityDenied, org_view, render_scoped, require
+from workspaces.scoping import CapabilityDenied, org_view, render_scoped
 from workspaces.selectors import (
     access_facts_for,
     holders_of,
     members_of,
     workspace_access,
 )
-from workspaces.services.billing import update_billing_profile
 from workspaces.services.invitations import (
     accept_invitation,
     decline_invitation,
@@ -357,23 +354,6 @@ def join_request_decide(request, join_request_id: int, decision: str):
     return render_scoped(request, "workspaces/join_request_decide.html", {
         "join_request": join_request, "form": form, "decision": decision,
     }, status=400)
-
-
-@org_view("billing.read")
-def billing(request):
-    profile = (BillingProfile.objects.filter(organization=request.organization).first()
-               or BillingProfile(organization=request.organization))
-    form = BillingProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST":
-        require(request, "billing.manage")
-        saved = _submit(form, lambda d: update_billing_profile(
-            actor=request.user, organization=request.organization, data=d))
-        if saved:
-            messages.success(request, "Billing profile saved.")
-            return redirect("billing", request.organization.slug)
-    return render_scoped(request, "workspaces/billing.html", {
-        "form": form, "profile": profile, "can_manage": request.membership.can("billing.manage"),
-    }, status=400 if form.errors else 200)
 
 
 def permission_denied(request, exception=None):

@@ -12,26 +12,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from onboarding.models import ReviewStage, StageDecision, StageStatus
 from onboarding.review import catalog, services
-from onboarding.review.selectors import answer_rows, changes_since_last_decision
+from onboarding.review.selectors import answer_rows, stage_diff
 from onboarding.review.views import screenshot_response
 from onboarding.services import ReviewConflict
 from workspaces.models import BillingProfile
 
-CHECK_LABELS = {
-    "billing_contact": "Billing contact assigned", "billing_profile": "Billing profile complete",
-    "webhook_acknowledged": "A webhook delivery acknowledged", "error_rate": "Error rate",
-    "key_age": "Key age", "security_owner": "Security owner assigned",
-    "compliance_contact": "Compliance contact assigned", "mfa": "Two-factor authentication",
-    "audit_exported": "Audit log exported",
-    **{f"endpoint:{e}": f"Successful call to {e}" for e in catalog.REQUIRED_ENDPOINTS},
-}
-
-
-def item_label(key: str) -> str:
-    return catalog.FIELD_LABELS.get(key) or CHECK_LABELS.get(key, key)
+item_label = catalog.item_label
 
 
 class DecisionForm(forms.Form):
@@ -45,7 +35,8 @@ class DecisionForm(forms.Form):
     def __init__(self, *args, stage: ReviewStage, **kwargs):
         super().__init__(*args, **kwargs)
         spec = catalog.BY_KIND[stage.kind]
-        for key in (*spec.fields, *spec.checks):
+        # A "No"'s explanation is named through its question; files by their own label.
+        for key in (*(f for f in spec.fields if f not in catalog.NOTES), *spec.checks):
             self.fields[f"reason:{key}"] = forms.CharField(
                 label=item_label(key), required=False,
                 widget=forms.TextInput(attrs={"size": 60}),
@@ -126,13 +117,17 @@ class ReviewStageAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [path("<int:pk>/screenshot/", self.admin_site.admin_view(self.screenshot),
-                     name="onboarding_reviewstage_screenshot"), *super().get_urls()]
+                     name="onboarding_reviewstage_screenshot"),
+                path("<int:pk>/evidence-file/", self.admin_site.admin_view(self.screenshot),
+                     {"field": "attachment"}, name="onboarding_reviewstage_attachment"),
+                *super().get_urls()]
 
-    def screenshot(self, request, pk: int):
+    def screenshot(self, request, pk: int, field: str = "screenshot"):
         stage = ReviewStage.objects.filter(pk=pk).first()
-        if stage is None or not self.has_view_permission(request, stage) or not stage.screenshot:
-            raise Http404("No screenshot")
-        return screenshot_response(stage)
+        if stage is None or not self.has_view_permission(request, stage) \
+                or not getattr(stage, field):
+            raise Http404("No such file")
+        return screenshot_response(stage, field)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         stage = (ReviewStage.objects.select_related(
@@ -155,6 +150,9 @@ class ReviewStageAdmin(admin.ModelAdmin):
                         changes=None if approve else form.changes())
                 except (ValidationError, PermissionDenied) as error:
                     text = " ".join(getattr(error, "messages", [str(error)]))
+                    if not request.user.has_second_factor:  # link to where it is done
+                        text = format_html('{} <a href="{}">Turn it on now</a>.', text,
+                                           reverse("mfa_index"))
                     self.message_user(request, text, messages.ERROR)
                     status = 409 if isinstance(error, ReviewConflict) else 400
                 else:
@@ -167,19 +165,23 @@ class ReviewStageAdmin(admin.ModelAdmin):
         return self._review_page(request, stage, form, status)
 
     def _review_page(self, request, stage: ReviewStage, form, status: int):
-        changed = set(changes_since_last_decision(stage)) if stage.version > 1 else set()
+        diff = stage_diff(stage)
+        changed = {row["key"] for row in diff}
         workspace = stage.review.workspace
         profile = (BillingProfile.objects.filter(organization=workspace.organization).first()
                    if stage.kind == "billing" else None)
         return TemplateResponse(request, "admin/onboarding/review_stage.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta,
             "title": f"{stage.get_kind_display()} · {workspace} ({workspace.organization})",
-            "stage": stage, "workspace": workspace, "form": form,
+            "stage": stage, "workspace": workspace, "form": form, "diff": diff,
             "answers": _answer_rows(stage, changed), "changed": changed,
             "evidence": [{**check, "changed": check["key"] in changed}
                          for check in stage.evidence],
             "screenshot_changed": "screenshot" in changed, "profile": profile,
-            "decisions": StageDecision.objects.filter(stage=stage).select_related("reviewer"),
+            "decisions": [{"decision": d, "changes": [(item_label(k), reason) for k, reason
+                                                      in d.requested_changes.items()]}
+                          for d in StageDecision.objects.filter(stage=stage)
+                          .select_related("reviewer")],
             "can_decide": stage.status == StageStatus.SUBMITTED
             and self.has_change_permission(request, stage),
             "item_labels": {key: item_label(key) for key in stage.requested_changes},

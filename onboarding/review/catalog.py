@@ -15,6 +15,12 @@ ERROR_RATE_DAYS = 7
 
 SCREENSHOT_MAX_BYTES = 2 * 1024 * 1024
 SCREENSHOT_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+# Evidence a security owner may attach to the questionnaire (a policy, a pentest summary).
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+# Files are uploaded beside the answers and stored privately, never inside them.
+FILE_FIELDS = ("screenshot", "attachment")
+NOTE_LIMIT = 500
 
 DATA_SCOPES = {
     "accounts:read": "Account details (names, numbers, balances)",
@@ -58,28 +64,51 @@ QUESTIONS = (
 )
 ANSWERS = {"yes": "Yes", "no": "No", "not_applicable": "Not applicable"}
 ANSWER_KEYS = frozenset(key for key, _ in QUESTIONS)
+# A "No" is explained in a few words, kept under the question's key plus "_why".
+NOTES = {f"{key}_why": key for key, _ in QUESTIONS}
 
 
 @dataclass(frozen=True)
 class Stage:
     kind: str
     title: str
+    # The stage's named owners, who the banner names first; empty when the portal submits.
     owner_roles: tuple[Role, ...]
     fields: tuple[str, ...]  # answers the owner gives; empty when the portal computes it
     checks: tuple[str, ...]  # evidence items the portal computes
+    owner_too: bool = False  # an organization Owner may also fill it in and submit it
+    # Who makes the portal's checks pass, for a stage nobody fills in.
+    evidence_from: tuple[Role, ...] = ()
+
+    @property
+    def submitters(self) -> tuple[Role, ...]:
+        return (*self.owner_roles, Role.OWNER) if self.owner_too else self.owner_roles
+
+    @property
+    def by_portal(self) -> bool:
+        return not self.owner_roles
+
+    @property
+    def owner_label(self) -> str:
+        """Who fills it in, as the docs and the overview say it."""
+        if self.by_portal:
+            return "Nobody: the portal submits it from sandbox activity"
+        labels = [role.label for role in self.submitters]
+        return labels[0] if len(labels) == 1 else \
+            f"{', '.join(labels[:-1])} or {labels[-1]}"
 
 
 STAGES = (
     Stage("consent", "Consent review", (Role.COMPLIANCE, Role.TECHNICAL_LEAD),
           ("scopes", "consent_duration", "revocation", "privacy_policy_url", "terms_url",
-           "consent_screen", "screenshot"), ()),
+           "consent_screen", "screenshot"), (), owner_too=True),
     Stage("billing", "Billing setup", (Role.BILLING_CONTACT,), ("plan",),
-          ("billing_contact", "billing_profile")),
-    Stage("integration", "Integration verification", (Role.TECHNICAL_LEAD,), (),
+          ("billing_contact", "billing_profile"), owner_too=True),
+    Stage("integration", "Integration verification", (), (),
           (*(f"endpoint:{e}" for e in REQUIRED_ENDPOINTS), "webhook_acknowledged",
-           "error_rate", "key_age")),
+           "error_rate", "key_age"), evidence_from=(Role.TECHNICAL_LEAD,)),
     Stage("audit", "Audit-ready checks", (Role.SECURITY_OWNER,),
-          tuple(key for key, _ in QUESTIONS),
+          (*(key for pair in QUESTIONS for key in (pair[0], f"{pair[0]}_why")), "attachment"),
           ("security_owner", "compliance_contact", "mfa", "audit_exported")),
 )
 BY_KIND = {stage.kind: stage for stage in STAGES}
@@ -93,13 +122,40 @@ FIELD_LABELS = {
     "consent_screen": "Consent screen description",
     "screenshot": "Consent screen screenshot",
     "plan": "Plan",
+    "attachment": "Evidence file",
     **dict(QUESTIONS),
+    **{note: f"Why not: {dict(QUESTIONS)[key]}" for note, key in NOTES.items()},
 }
+
+
+CHECK_LABELS = {
+    "billing_contact": "Billing contact assigned", "billing_profile": "Billing profile complete",
+    "webhook_acknowledged": "A webhook delivery acknowledged", "error_rate": "Error rate",
+    "key_age": "Key age", "security_owner": "Security owner assigned",
+    "compliance_contact": "Compliance contact assigned", "mfa": "Two-factor authentication",
+    "audit_exported": "Audit log exported",
+    **{f"endpoint:{e}": f"Successful call to {e}" for e in REQUIRED_ENDPOINTS},
+}
+
+
+def item_label(key: str) -> str:
+    """The label of an answer or a check, as people read it (never a key like q04)."""
+    return FIELD_LABELS.get(key) or CHECK_LABELS.get(key, key)
 
 
 def owns(kind: str, roles) -> bool:
     """Whether a member with these roles may fill in and submit this stage."""
+    return any(role in roles for role in BY_KIND[kind].submitters)
+
+
+def named_owner(kind: str, roles) -> bool:
+    """Whether these roles include one of the stage's named owners (not just Owner)."""
     return any(role in roles for role in BY_KIND[kind].owner_roles)
+
+
+def base_field(key: str) -> str:
+    """The field a reviewer names for this answer: a "No"'s note belongs to its question."""
+    return NOTES.get(key, key)
 
 
 def _https_url(value) -> str | None:
@@ -145,23 +201,41 @@ VALIDATORS = {
     "consent_screen": _text(2000),
     "plan": _choice(PLAN_KEYS),
     **{key: _choice(ANSWERS) for key, _ in QUESTIONS},
+    **{note: _text(NOTE_LIMIT) for note in NOTES},
 }
 
 
-def answer_errors(kind: str, answers: dict, *, complete: bool) -> dict[str, str]:
-    """Errors by field; a draft may leave fields empty, a submission may not."""
+def _optional(kind: str, key: str, answers: dict, files: frozenset) -> bool:
+    """Fields a complete stage may leave empty."""
+    if key == "consent_screen":  # a screenshot or a description, one required
+        return "screenshot" in files
+    if key in NOTES:  # only a "No" needs its explanation
+        return answers.get(NOTES[key]) != "no"
+    return False
+
+
+def answer_errors(kind: str, answers: dict, *, complete: bool,
+                  files=frozenset()) -> dict[str, str]:
+    """Errors by field; a draft may leave fields empty, a submission may not. `files`
+    names the file fields that hold a file."""
     stage = BY_KIND[kind]
     errors = {key: "Not a field of this stage." for key in answers
-              if key not in stage.fields or key == "screenshot"}
+              if key not in stage.fields or key in FILE_FIELDS}
     for key in stage.fields:
-        if key == "screenshot":
+        if key in FILE_FIELDS:
             continue
         value = answers.get(key)
-        if value in (None, "", {}) and not complete:
+        if value in (None, "", {}) and (not complete
+                                        or _optional(kind, key, answers, frozenset(files))):
             continue
         error = VALIDATORS[key](value)
         if error:
-            errors[key] = error
+            errors[key] = (f"Say in a few words why not (under {NOTE_LIMIT} characters)."
+                           if key in NOTES else error)
+    if complete and kind == "consent" and "screenshot" not in files \
+            and not answers.get("consent_screen"):
+        errors["consent_screen"] = ("Describe the consent screen or upload a screenshot of "
+                                    "it; one of the two is required.")
     return errors
 
 
@@ -177,6 +251,20 @@ def screenshot_type(head: bytes, size: int) -> str:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     raise ValueError("Upload a PNG, JPEG or WebP image.")
+
+
+def attachment_type(head: bytes, size: int) -> str:
+    """The MIME type of an evidence file from its first bytes; raises ValueError for
+    anything but a PDF, PNG or JPEG under the size limit."""
+    if size > ATTACHMENT_MAX_BYTES:
+        raise ValueError("The evidence file must be under 5 MB.")
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    raise ValueError("Attach a PDF, PNG or JPEG file.")
 
 
 def changed_fields(before: dict, after: dict, keys) -> list[str]:

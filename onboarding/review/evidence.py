@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
 from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
@@ -30,9 +31,25 @@ class Check:
     passed: bool
     detail: str
     at: str | None = None  # ISO time the item was first met
+    fix_url: str = ""  # where to fix it, while it fails
+    fix_text: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def fixed_at(self, url: str, text: str) -> "Check":
+        """The same check with where to fix it, if it fails."""
+        if self.passed:
+            return self
+        return Check(self.key, self.label, self.passed, self.detail, self.at, url, text)
+
+
+def _ws(name: str, workspace, *args) -> str:
+    return reverse(name, args=[workspace.organization.slug, workspace.slug, *args])
+
+
+def _org(name: str, workspace) -> str:
+    return reverse(name, args=[workspace.organization.slug])
 
 
 def _members(organization) -> list[tuple[str, list[str], bool]]:
@@ -62,10 +79,15 @@ def billing_checks(workspace) -> list[Check]:
                          "Missing: " + ", ".join(profile.missing_fields) + ".")
     else:
         complete = Check("billing_profile", "Billing profile complete", True,
-                         f"{profile.legal_name}, {profile.billing_email}",
+                         ", ".join(v for v in (
+                             profile.legal_name, profile.address_line1, profile.address_line2,
+                             f"{profile.postal_code} {profile.city}", profile.country,
+                             f"tax ID {profile.tax_id}", profile.billing_email) if v),
                          profile.updated_at.isoformat())
     return [_assigned(members, Role.BILLING_CONTACT, "billing_contact",
-                      "Billing contact assigned"), complete]
+                      "Billing contact assigned").fixed_at(
+                          _org("invitations", workspace), "Invite a billing contact"),
+            complete.fixed_at(_org("billing", workspace), "Complete the billing profile")]
 
 
 def integration_checks(workspace, now=None) -> list[Check]:
@@ -84,7 +106,8 @@ def integration_checks(workspace, now=None) -> list[Check]:
             f"endpoint:{endpoint}", f"Successful call to {endpoint}", first is not None,
             f"First succeeded in the hour of {first:%d %b %Y %H:00} UTC." if first else
             f"No successful sandbox call to {endpoint} yet.",
-            first.isoformat() if first else None))
+            first.isoformat() if first else None).fixed_at(
+                "/docs/sandbox-api/", f"Call {endpoint} as the Sandbox API reference shows"))
     acknowledged = (Endpoint.objects.filter(workspace=workspace,
                                             environment=Environment.SANDBOX)
                     .aggregate(at=Min("first_acknowledged_at"))["at"])
@@ -92,7 +115,9 @@ def integration_checks(workspace, now=None) -> list[Check]:
                         acknowledged is not None,
                         f"First acknowledged {acknowledged:%d %b %Y %H:%M} UTC."
                         if acknowledged else "No test event acknowledged with a 2xx yet.",
-                        acknowledged.isoformat() if acknowledged else None))
+                        acknowledged.isoformat() if acknowledged else None).fixed_at(
+                            _ws("webhook_list", workspace, "sandbox"),
+                            "Send a test event from Webhooks"))
     since = now - timedelta(days=catalog.ERROR_RATE_DAYS)
     totals = sandbox.filter(period_start__gte=since).aggregate(
         calls=Sum("count"), errors=Sum("error_count"), last=Max("period_start"))
@@ -104,8 +129,10 @@ def integration_checks(workspace, now=None) -> list[Check]:
         rate is not None and rate < catalog.ERROR_RATE_LIMIT,
         f"{errors} errors in {calls} calls ({rate:.1%})." if rate is not None else
         f"No sandbox calls in the last {catalog.ERROR_RATE_DAYS} days.",
-        totals["last"].isoformat() if totals["last"] else None))
-    checks.append(_key_age_check(workspace, now))
+        totals["last"].isoformat() if totals["last"] else None).fixed_at(
+            _ws("usage", workspace), "See the errors by endpoint in Usage"))
+    checks.append(_key_age_check(workspace, now).fixed_at(
+        _ws("key_list", workspace, "sandbox"), "Rotate or revoke them in API keys"))
     return checks
 
 
@@ -136,18 +163,23 @@ def audit_checks(workspace) -> list[Check]:
     without = [name for name, has_mfa in leads if not has_mfa]
     exported = (AuditEvent.objects.for_organization(workspace.organization)
                 .filter(action=Action.AUDIT_EXPORTED).aggregate(at=Min("occurred_at"))["at"])
+    invite = _org("invitations", workspace)
     return [
-        _assigned(members, Role.SECURITY_OWNER, "security_owner", "Security owner assigned"),
+        _assigned(members, Role.SECURITY_OWNER, "security_owner", "Security owner assigned")
+        .fixed_at(invite, "Invite a security owner"),
         _assigned(members, Role.COMPLIANCE, "compliance_contact",
-                  "Compliance contact assigned"),
+                  "Compliance contact assigned").fixed_at(invite, "Invite a compliance contact"),
         Check("mfa", "Two-factor authentication on for every Owner and Technical lead",
               bool(leads) and not without,
               "Not yet on for: " + ", ".join(without) + "." if without else
-              f"On for all {len(leads)}."),
+              f"On for all {len(leads)}.").fixed_at(
+                  reverse("mfa_index"), "Each of them turns on two-factor authentication "
+                                        "on their Two-factor authentication page"),
         Check("audit_exported", "Audit log exported at least once", exported is not None,
               f"First exported {exported:%d %b %Y %H:%M} UTC." if exported else
               "Export the audit log from the organization's Audit log page.",
-              exported.isoformat() if exported else None),
+              exported.isoformat() if exported else None).fixed_at(
+                  _org("organization_audit", workspace), "Export it from the Audit log"),
     ]
 
 

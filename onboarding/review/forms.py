@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from onboarding.review import catalog
 
 SCREENSHOT_ACCEPT = ",".join(catalog.SCREENSHOT_TYPES)
+ATTACHMENT_ACCEPT = ",".join(catalog.ATTACHMENT_TYPES)
 
 
 def _purpose_field(scope: str) -> str:
@@ -18,9 +19,15 @@ class StageForm(forms.Form):
 
     def __init__(self, *args, answers: dict | None = None, editable=None, **kwargs):
         super().__init__(*args, initial=self.initial_from(answers or {}), **kwargs)
-        for name, field in self.fields.items():
-            if editable is not None and self.answer_key(name) not in editable:
-                field.disabled = True
+        self.editable = editable
+        for name in self.fields:
+            self.lock(name)
+
+    def lock(self, name: str) -> None:
+        """Disable a field the owner may not change now (a note goes with its question)."""
+        key = catalog.base_field(self.answer_key(name))
+        if self.editable is not None and key not in self.editable:
+            self.fields[name].disabled = True
 
     @staticmethod
     def answer_key(name: str) -> str:
@@ -30,7 +37,13 @@ class StageForm(forms.Form):
         return dict(answers)
 
     def answers(self) -> dict:
-        return {key: value for key, value in self.cleaned_data.items() if key != "screenshot"}
+        return {key: value for key, value in self.cleaned_data.items()
+                if key not in catalog.FILE_FIELDS}
+
+    def uploads(self) -> dict:
+        """The uploaded files by field, for the services."""
+        return {key: self.cleaned_data.get(key) for key in catalog.FILE_FIELDS
+                if key in self.fields}
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Put a service's errors next to their fields, the rest above the form."""
@@ -40,7 +53,7 @@ class StageForm(forms.Form):
                 if names:
                     self.add_error(names[0], message)
                 else:
-                    label = catalog.FIELD_LABELS.get(key, key)
+                    label = catalog.item_label(key)
                     self.add_error(None, f"{label}: {message}" if key else message)
 
 
@@ -58,7 +71,8 @@ class ConsentForm(StageForm):
     consent_screen = forms.CharField(
         label="Consent screen description", required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What the end user sees and chooses, step by step.")
+        help_text="What the end user sees and chooses, step by step. Describe it, upload a "
+                  "screenshot, or both: one of the two is required.")
     screenshot = forms.FileField(
         label="Consent screen screenshot", required=False,
         widget=forms.FileInput(attrs={"accept": SCREENSHOT_ACCEPT}),
@@ -73,10 +87,10 @@ class ConsentForm(StageForm):
                 label=f"Purpose: {label} ({scope})", required=False, max_length=500,
                 widget=forms.Textarea(attrs={"rows": 2}),
                 help_text="Leave empty if you do not request this scope.",
-                initial=self.initial.get(_purpose_field(scope), ""),
-                disabled=kwargs.get("editable") is not None
-                and "scopes" not in kwargs["editable"])
+                initial=self.initial.get(_purpose_field(scope), ""))
         self.fields = {**scopes, **self.fields}
+        for name in scopes:
+            self.lock(name)
 
     @staticmethod
     def answer_key(name: str) -> str:
@@ -109,12 +123,21 @@ class BillingForm(StageForm):
 class AuditForm(StageForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        editable = kwargs.get("editable")
         for key, question in catalog.QUESTIONS:
             self.fields[key] = forms.ChoiceField(
                 label=question, required=False, widget=forms.RadioSelect,
-                choices=list(catalog.ANSWERS.items()), initial=self.initial.get(key),
-                disabled=editable is not None and key not in editable)
+                choices=list(catalog.ANSWERS.items()), initial=self.initial.get(key))
+            self.fields[f"{key}_why"] = forms.CharField(
+                label=f"If No, why not? ({key[1:].lstrip('0')})", required=False,
+                max_length=catalog.NOTE_LIMIT, initial=self.initial.get(f"{key}_why", ""),
+                help_text="Needed for a No: a few words on why, or what you do instead.")
+        self.fields["attachment"] = forms.FileField(
+            label="Evidence file", required=False,
+            widget=forms.FileInput(attrs={"accept": ATTACHMENT_ACCEPT}),
+            help_text="Optional: a policy or a test report. PDF, PNG or JPEG, under 5 MB. "
+                      "Only your organization and platform reviewers can see it.")
+        for name in self.fields:
+            self.lock(name)
 
 
 FORMS = {"consent": ConsentForm, "billing": BillingForm, "audit": AuditForm}

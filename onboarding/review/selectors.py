@@ -8,22 +8,66 @@ from onboarding.models import ProductionReview, ReviewStage, StageDecision
 from onboarding.review import catalog
 
 
+def last_decision(stage: ReviewStage) -> StageDecision | None:
+    return StageDecision.objects.filter(stage=stage).order_by("-decided_at", "-id").first()
+
+
+def _file_changes(stage: ReviewStage, previous: StageDecision) -> list[str]:
+    spec = catalog.BY_KIND[stage.kind]
+    return [name for name, before in (("screenshot", previous.screenshot_name),
+                                      ("attachment", previous.attachment_name))
+            if name in spec.fields and before != getattr(stage, name).name]
+
+
 def changes_since_last_decision(stage: ReviewStage) -> list[str]:
     """Fields and checks that differ from what the previous decision saw; empty for a
     first submission."""
-    previous = StageDecision.objects.filter(stage=stage).order_by("-decided_at", "-id").first()
+    previous = last_decision(stage)
     if previous is None:
         return []
+    return [key for key, _, _, _ in _diff(stage, previous)]
+
+
+# Checks whose detail is what the customer entered elsewhere (the billing profile), so a
+# change to it is a change to review; other details are counts and times that move anyway.
+CONTENT_CHECKS = frozenset({"billing_profile", "billing_contact"})
+
+
+def _diff(stage: ReviewStage, previous: StageDecision):
     spec = catalog.BY_KIND[stage.kind]
-    changed = catalog.changed_fields(previous.answers, stage.answers,
-                                     [f for f in spec.fields if f != "screenshot"])
-    if "screenshot" in spec.fields and previous.screenshot_name != stage.screenshot.name:
-        changed.append("screenshot")
-    # Pass or fail only: counts and times move with every submission.
-    before = {check["key"]: check["passed"] for check in previous.evidence}
-    changed += [check["key"] for check in stage.evidence
-                if before.get(check["key"]) != check["passed"]]
-    return changed
+    keys = [f for f in spec.fields if f not in catalog.FILE_FIELDS]
+    before_rows = {key: shown for key, _, shown in answer_rows(stage.kind, previous.answers)}
+    after_rows = {key: shown for key, _, shown in answer_rows(stage.kind, stage.answers)}
+    changed = dict.fromkeys(catalog.base_field(key) for key in
+                            catalog.changed_fields(previous.answers, stage.answers, keys))
+    rows = [(key, catalog.item_label(key), before_rows[key], after_rows[key])
+            for key in changed]
+    rows += [(name, catalog.item_label(name), ["the file reviewed last time"],
+              ["a new file"] if getattr(stage, name) else ["removed"])
+             for name in _file_changes(stage, previous)]
+    before = {check["key"]: check for check in previous.evidence}
+    for check in stage.evidence:
+        old = before.get(check["key"], {})
+        if old.get("passed") != check["passed"] or (
+                check["key"] in CONTENT_CHECKS and old.get("detail") != check["detail"]):
+            rows.append((check["key"], check["label"],
+                         [_check_text(old) if old else "—"], [_check_text(check)]))
+    return rows
+
+
+def _check_text(check: dict) -> str:
+    return f"{'Passes' if check['passed'] else 'Fails'}: {check['detail']}"
+
+
+def stage_diff(stage: ReviewStage, previous: StageDecision | None = None) -> list[dict]:
+    """Every field and check that changed since the last decision (`previous`, loaded
+    when not given), before → after, as the reviewer and the customer read them; empty
+    for a first submission."""
+    previous = previous or last_decision(stage)
+    if previous is None:
+        return []
+    return [{"key": key, "label": label, "before": before, "after": after}
+            for key, label, before, after in _diff(stage, previous)]
 
 
 def _person(user) -> dict | None:
@@ -65,6 +109,9 @@ def _stage(stage: ReviewStage, spec: catalog.Stage) -> dict:
         "screenshot": ({"name": os.path.basename(stage.screenshot.name),
                         "content_type": stage.screenshot_type}
                        if stage.screenshot else None),
+        "attachment": ({"name": stage.attachment_label,
+                        "content_type": stage.attachment_type}
+                       if stage.attachment else None),
         "evidence": stage.evidence,
         "submitted_by": _person(stage.submitted_by), "submitted_at": stage.submitted_at,
         "decided_by": _person(stage.decided_by), "decided_at": stage.decided_at,
@@ -82,7 +129,7 @@ def answer_rows(kind: str, answers: dict) -> list[tuple[str, str, list[str]]]:
     """(key, label, values as sentences) of a stage's answers, in the form's order."""
     rows = []
     for key in catalog.BY_KIND[kind].fields:
-        if key == "screenshot":
+        if key in catalog.FILE_FIELDS or key in catalog.NOTES:
             continue
         value = answers.get(key)
         if key == "scopes":
@@ -93,8 +140,10 @@ def answer_rows(kind: str, answers: dict) -> list[tuple[str, str, list[str]]]:
         elif key == "consent_duration":
             shown = [catalog.CONSENT_DURATIONS.get(value, "—")]
         elif key in catalog.ANSWER_KEYS:
-            shown = [catalog.ANSWERS.get(value, "—")]
+            why = answers.get(f"{key}_why")
+            shown = [catalog.ANSWERS.get(value, "—") + (f": {why}" if why else "")]
         else:
             shown = [value or "—"]
         rows.append((key, catalog.FIELD_LABELS[key], shown))
     return rows
+

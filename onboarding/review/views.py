@@ -13,7 +13,7 @@ from onboarding.models import ReviewStage, StageKind, StageStatus
 from onboarding.review import catalog, services
 from onboarding.review.evidence import checks_for
 from onboarding.review.forms import FORMS
-from onboarding.review.selectors import answer_rows, dossier
+from onboarding.review.selectors import answer_rows, dossier, stage_diff
 from onboarding.selectors import workspace_facts
 from workspaces.roles import Role
 from workspaces.scoping import render_scoped, workspace_view
@@ -34,6 +34,7 @@ def review_overview(request):
                                            line.kind])) for line in lines]
     return render_scoped(request, "onboarding/review/overview.html", {
         "rows": rows, "started": bool(stages), "may_start": _may_start(roles),
+        "specs": catalog.STAGES,
         "approved_at": workspace.production_approved_at,
     })
 
@@ -52,10 +53,19 @@ def review_start(request):
 
 
 def _problems(error: ValidationError, checks) -> list[tuple[str, str]]:
-    labels = {**catalog.FIELD_LABELS, **{check.key: check.label for check in checks}}
-    return [(labels.get(key, key), message)
+    labels = {check.key: check.label for check in checks}
+    return [(labels.get(key) or catalog.item_label(key), message)
             for key, msgs in getattr(error, "message_dict", {"": error.messages}).items()
             for message in msgs]
+
+
+def _editable(current, mine: bool) -> set | None:
+    """None: every field; a set: only these (empty: read-only)."""
+    if current is None or not mine or current.is_locked:
+        return set()
+    if current.status == StageStatus.CHANGES_REQUESTED:
+        return set(current.requested_changes)
+    return None
 
 
 @workspace_view()
@@ -63,55 +73,70 @@ def review_stage(request, stage: str):
     if stage not in StageKind.values:
         raise Http404("No such stage")
     workspace, spec = request.workspace, catalog.BY_KIND[stage]
-    current = (ReviewStage.objects.for_workspace(workspace).filter(kind=stage)
-               .select_related("submitted_by", "decided_by").first())
+    current = _current(workspace, stage)
     mine = catalog.owns(stage, request.membership.roles_here)
-    editable = None
-    if current is None or not mine or current.is_locked:
-        editable = set()
-    elif current.status == StageStatus.CHANGES_REQUESTED:
-        editable = set(current.requested_changes)
+    editable = _editable(current, mine)
     form_class = FORMS.get(stage)
     answers = current.answers if current else {}
-    bound = (request.method == "POST" and request.POST.get("action") == "save"
-             and form_class is not None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    bound = action in ("save", "submit") and form_class is not None
     form = form_class(request.POST if bound else None, request.FILES if bound else None,
                       answers=answers, editable=editable) if form_class else None
-    problems, status, checks = [], 200, None
-    if request.method == "POST":
-        try:
-            if bound:
-                if form.is_valid():
-                    services.save_stage_answers(
-                        actor=request.user, workspace=workspace, kind=stage,
-                        answers=form.answers(), screenshot=form.cleaned_data.get("screenshot"))
-                    messages.success(request, "Saved. Submit the stage when it is complete.")
-                    return redirect("review_stage", request.organization.slug, workspace.slug,
-                                    stage)
-            else:
-                services.submit_stage(actor=request.user, workspace=workspace, kind=stage)
-                messages.success(request, f"{spec.title} submitted. A platform reviewer "
-                                          "decides; its owners get an email.")
-                return redirect("review_overview", request.organization.slug, workspace.slug)
-        except ValidationError as error:
-            if bound:
+    problems, status = [], 200
+    if bound:
+        # Both buttons save what is on the page first; "Submit" then submits it. On any
+        # error the bound form re-shows everything typed, and what saved stays saved.
+        if form.is_valid():
+            try:
+                services.save_stage_answers(actor=request.user, workspace=workspace,
+                                            kind=stage, answers=form.answers(), **form.uploads())
+            except ValidationError as error:
                 form.add_service_errors(error)
             else:
-                checks = checks_for(stage, workspace)
-                problems = _problems(error, checks)
+                if action == "save":
+                    messages.success(request, "Saved. Submit the stage when it is complete.")
+                    return redirect("review_stage", request.organization.slug,
+                                    workspace.slug, stage)
+                try:
+                    services.submit_stage(actor=request.user, workspace=workspace, kind=stage)
+                except ValidationError as error:
+                    problems = _problems(error, checks_for(stage, workspace))
+                    form.add_service_errors(error)
+                    current = _current(workspace, stage)
+                else:
+                    messages.success(request, f"{spec.title} submitted. A platform reviewer "
+                                              "decides; its owners get an email.")
+                    return redirect("review_overview", request.organization.slug,
+                                    workspace.slug)
         status = 400
-    if checks is None:
-        checks = checks_for(stage, workspace) if current else []
-    requested = [(catalog.FIELD_LABELS.get(key) or next(
-        (c.label for c in checks if c.key == key), key), reason)
-        for key, reason in (current.requested_changes.items() if current else [])]
+    elif request.method == "POST":
+        status = 400
+    checks = checks_for(stage, workspace) if current else []
+    requested = [(catalog.item_label(key), reason)
+                 for key, reason in (current.requested_changes.items() if current else [])]
+    decisions = _decisions(current)
     return render_scoped(request, "onboarding/review/stage.html", {
         "spec": spec, "review_stage": current, "form": form, "mine": mine,
         "editable": editable is None or bool(editable), "checks": checks,
         "problems": problems, "requested": requested,
-        "owner_roles": ", ".join(r.label for r in spec.owner_roles),
+        "owner_roles": spec.owner_label,
+        "diff": stage_diff(current, decisions[0]["decision"]) if decisions else [],
+        "decisions": decisions,
         "can_submit": current is not None and mine and not current.is_locked,
     }, status=status)
+
+
+def _current(workspace, stage: str) -> ReviewStage | None:
+    return (ReviewStage.objects.for_workspace(workspace).filter(kind=stage)
+            .select_related("submitted_by", "decided_by").first())
+
+
+def _decisions(current) -> list[dict]:
+    if current is None or not current.version:
+        return []
+    return [{"decision": d, "changes": [(catalog.item_label(k), reason)
+                                        for k, reason in d.requested_changes.items()]}
+            for d in current.decisions.order_by("-decided_at", "-id")]
 
 
 @workspace_view()
@@ -123,10 +148,22 @@ def review_screenshot(request):
     return screenshot_response(current)
 
 
-def screenshot_response(stage: ReviewStage) -> FileResponse:
-    """The stored screenshot with headers that keep it an image, private and uncached."""
-    response = FileResponse(stage.screenshot.open("rb"), content_type=stage.screenshot_type)
-    response["Content-Disposition"] = "inline"
+@workspace_view()
+def review_attachment(request):
+    current = (ReviewStage.objects.for_workspace(request.workspace)
+               .filter(kind=StageKind.AUDIT)
+               .only("attachment", "attachment_type", "attachment_label").first())
+    if current is None or not current.attachment:
+        raise Http404("No evidence file")
+    return screenshot_response(current, "attachment")
+
+
+def screenshot_response(stage: ReviewStage, field: str = "screenshot") -> FileResponse:
+    """A stored file of the stage (the screenshot or the evidence file) with headers that
+    keep it private, uncached and never run as a page."""
+    response = FileResponse(getattr(stage, field).open("rb"),
+                            content_type=getattr(stage, f"{field}_type"))
+    response["Content-Disposition"] = "inline" if field == "screenshot" else "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'"
@@ -136,9 +173,9 @@ def screenshot_response(stage: ReviewStage) -> FileResponse:
 @workspace_view()
 def review_dossier(request):
     data = dossier(request.workspace)
-    label = catalog.FIELD_LABELS.get
+    label = catalog.item_label
     stages = [{**stage, "rows": answer_rows(stage["kind"], stage["answers"]),
-               "decisions": [{**d, "changes": [(label(key, key), reason) for key, reason
+               "decisions": [{**d, "changes": [(label(key), reason) for key, reason
                                                in d["requested_changes"].items()]}
                              for d in stage["decisions"]]}
               for stage in data["stages"]]

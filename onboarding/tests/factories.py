@@ -118,8 +118,9 @@ def submit_all(workspace, team: Team) -> dict[str, ReviewStage]:
     services.save_stage_answers(actor=team.security, workspace=workspace, kind="audit",
                                 answers=QUESTIONNAIRE)
     for kind, actor in [("consent", team.compliance), ("billing", team.billing),
-                        ("integration", team.technical_lead), ("audit", team.security)]:
+                        ("audit", team.security)]:
         services.submit_stage(actor=actor, workspace=workspace, kind=kind)
+    services.sync_portal_stages(workspace=workspace)  # the portal submits the integration
     review = ProductionReview.objects.get(workspace=workspace)
     return {stage.kind: stage for stage in review.stages.all()}
 

@@ -25,7 +25,7 @@ def signed_in_pages(scoped):
         if name.startswith(("docs:", "sandbox:", "gateway_", "admin:", "metrics")) or \
                 not kwargs <= scoped.keys():
             continue
-        if name == "review_screenshot":  # an image, not a page
+        if name in ("review_screenshot", "review_attachment"):  # files, not pages
             continue
         yield name, reverse(name, kwargs={k: scoped[k] for k in kwargs})
     for name in ALLAUTH_PAGES:

@@ -169,15 +169,23 @@ def stages(consent="not_started", billing="not_started", integration="not_starte
      "Production review in progress", False, "a platform reviewer"),
     (stages(consent="changes_requested"), [Role.TECHNICAL_LEAD], "review_consent",
      "Consent review: yours to do", True, "you"),
-    (stages(consent="approved"), [Role.TECHNICAL_LEAD], "review_integration",
-     "Integration verification: yours to do", True, "you"),
+    # Nobody fills in the integration verification: the portal submits it.
+    (stages(consent="approved"), [Role.TECHNICAL_LEAD], "production_review",
+     "Production review in progress", False, "Bea (billing contact)"),
+    # An Owner may fill in consent and billing, but their named owners come first...
+    (stages(), [Role.OWNER], "production_review", "Production review in progress", False,
+     "Cora (compliance / audit), Tess (technical lead)"),
+    # ...and a stage nobody else holds is the Owner's to do.
+    (stages(billing="changes_requested"), [Role.OWNER], "review_billing",
+     "Billing setup: yours to do", True, "you"),
     (stages(), [Role.BILLING_CONTACT], "review_billing", "Billing setup: yours to do", True,
      "you"),
     (stages(), [Role.DEVELOPER], "production_review", "Production review in progress", False,
      "Cora (compliance / audit), Tess (technical lead)"),
 ])
 def test_the_started_review_lane_for_every_viewer(review, roles, key, title, yours, owner):
-    lane = next_lane(facts(**READY, review_stages=review, people=TEAM), roles)
+    people = TEAM if key != "review_billing" or Role.OWNER not in roles else TEAM[:-1]
+    lane = next_lane(facts(**READY, review_stages=review, people=people), roles)
 
     assert (lane.key, lane.title, lane.yours, lane.owner) == (key, title, yours, owner)
     assert [line.kind for line in lane.stages] == ["consent", "billing", "integration",
@@ -195,16 +203,43 @@ def test_review_lines_name_each_stage_owner_and_who_it_waits_on():
         ("Consent review", "Submitted", "Cora (compliance / audit), Tess (technical lead)",
          False, "a platform reviewer"),
         ("Billing setup", "Approved", "you", False, ""),
-        ("Integration verification", "Not started", "Tess (technical lead)", False,
-         "Tess (technical lead)"),
+        ("Integration verification", "Not started", "the portal, from sandbox activity",
+         False, "its sandbox checks"),
         ("Audit-ready checks", "Not started",
          "a security owner, and nobody holds that role yet", False,
          "a security owner, and nobody holds that role yet"),
     ]
     assert next_lane(given, [Role.DEVELOPER]).sentence == (
         "Production review is waiting on a platform reviewer for consent review; "
-        "Tess (technical lead) for integration verification; a security owner, and nobody "
+        "its sandbox checks for integration verification; a security owner, and nobody "
         "holds that role yet for audit-ready checks.")
+
+
+@pytest.mark.parametrize(("roles", "mfa", "key"), [
+    ([Role.TECHNICAL_LEAD], False, "review_mfa"),
+    ([Role.OWNER], False, "review_mfa"),
+    ([Role.TECHNICAL_LEAD], True, "production_review"),
+    ([Role.DEVELOPER], False, "production_review"),
+])
+def test_an_owner_or_lead_without_mfa_is_told_the_audit_stage_waits_on_them(roles, mfa, key):
+    given = facts(**READY, people=TEAM, review_stages=stages(consent="submitted"))
+
+    lane = next_lane(given, roles, viewer_mfa=mfa)
+
+    assert lane.key == key
+    if key == "review_mfa":
+        assert (lane.url_name, lane.yours) == ("mfa_index", True)
+        assert lane.sentence.startswith("The audit-ready checks wait on your two-factor")
+
+
+def test_after_the_review_starts_the_checklist_shows_its_progress():
+    given = facts(**READY, people=TEAM, review_stages=stages(consent="approved",
+                                                             billing="approved"))
+
+    item = checklist(given, [Role.OWNER])[-1]
+
+    assert (item.key, item.title, item.status) == ("production_review", "Production review",
+                                                   "current")
 
 
 def test_lanes_imports_no_model_no_query_and_no_request():

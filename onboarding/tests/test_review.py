@@ -14,8 +14,11 @@ from keys.policy import DEFAULT_MAX_KEY_AGE_DAYS
 from keys.services import issue_key
 from onboarding.models import ProductionReview, ReviewStage, StageStatus
 from onboarding.review import catalog, services
+from onboarding.review.evidence import integration_checks
 from onboarding.review.selectors import changes_since_last_decision
+from onboarding.reviewers import ensure_reviewers_group
 from onboarding.services import ReviewConflict
+from onboarding.tasks import sync_portal_stages as sync_portal_stages_task
 from onboarding.tests.factories import (
     CONSENT,
     PNG,
@@ -83,10 +86,47 @@ def test_screenshot_type_is_read_from_the_bytes(head, size, expected):
         assert str(error) == expected
 
 
-def test_every_stage_has_an_owner_role_and_fifteen_questions():
-    assert [s.kind for s in catalog.STAGES] == ["consent", "billing", "integration", "audit"]
-    assert catalog.BY_KIND["consent"].owner_roles == (Role.COMPLIANCE, Role.TECHNICAL_LEAD)
+def test_every_stage_says_who_fills_it_in_and_fifteen_questions():
+    assert [(s.kind, s.owner_label) for s in catalog.STAGES] == [
+        ("consent", "Compliance / audit, Technical lead or Owner"),
+        ("billing", "Billing contact or Owner"),
+        ("integration", "Nobody: the portal submits it from sandbox activity"),
+        ("audit", "Security owner")]
     assert len(catalog.QUESTIONS) == 15
+
+
+@pytest.mark.parametrize(("answers", "files", "errors"), [
+    ({**CONSENT, "consent_screen": ""}, frozenset(), {"consent_screen"}),
+    ({**CONSENT, "consent_screen": ""}, frozenset({"screenshot"}), set()),
+    (CONSENT, frozenset(), set()),
+])
+def test_the_consent_screen_is_described_or_shown_one_required(answers, files, errors):
+    assert set(catalog.answer_errors("consent", answers, complete=True, files=files)) == errors
+
+
+@pytest.mark.parametrize(("answers", "errors"), [
+    ({**QUESTIONNAIRE, "q04": "no"}, {"q04_why": "Say in a few words why not (under 500 "
+                                                 "characters)."}),
+    ({**QUESTIONNAIRE, "q04": "no", "q04_why": "Keys are rotated yearly."}, {}),
+    ({**QUESTIONNAIRE, "q04": "not_applicable"}, {}),
+    ({**QUESTIONNAIRE, "q04": "no", "q04_why": "x" * 501}, {"q04_why": "Say in a few words "
+                                                            "why not (under 500 characters)."}),
+])
+def test_a_no_in_the_questionnaire_needs_a_short_explanation(answers, errors):
+    assert catalog.answer_errors("audit", answers, complete=True) == errors
+
+
+@pytest.mark.parametrize(("head", "size", "expected"), [
+    (b"%PDF-1.7\n" + b"\x00" * 8, 100, "application/pdf"),
+    (PNG, 100, "image/png"),
+    (b"PK\x03\x04" + b"\x00" * 12, 100, "Attach a PDF, PNG or JPEG file."),
+    (b"%PDF-1.7\n", catalog.ATTACHMENT_MAX_BYTES + 1, "The evidence file must be under 5 MB."),
+])
+def test_the_evidence_file_type_is_read_from_the_bytes(head, size, expected):
+    try:
+        assert catalog.attachment_type(head, size) == expected
+    except ValueError as error:
+        assert str(error) == expected
 
 
 # --- Starting and filling in ------------------------------------------------------------
@@ -113,7 +153,7 @@ def test_only_a_stage_owner_changes_a_stage(workspace, team, started, membership
                                    roles=[Role.DEVELOPER]).user
 
     for actor, kind in [(developer, "consent"), (team.billing, "consent"),
-                        (team.owner, "billing"), (team.compliance, "audit")]:
+                        (team.owner, "audit"), (team.compliance, "audit")]:
         with pytest.raises(PermissionDenied):
             services.save_stage_answers(actor=actor, workspace=workspace, kind=kind,
                                         answers={})
@@ -155,7 +195,9 @@ def test_an_incomplete_stage_cannot_be_submitted(workspace, team, started):
         services.submit_stage(actor=team.compliance, workspace=workspace, kind="consent")
 
     assert error_keys(excinfo) == {"scopes", "consent_duration", "revocation",
-                                   "privacy_policy_url", "consent_screen", "screenshot"}
+                                   "privacy_policy_url", "consent_screen"}
+    assert excinfo.value.message_dict["consent_screen"] == [
+        "Describe the consent screen or upload a screenshot of it; one of the two is required."]
     assert stage(workspace, "consent").status == "in_progress"
 
 
@@ -176,36 +218,103 @@ def test_billing_needs_a_complete_profile_and_a_plan(workspace, team, started):
     assert submitted.evidence[0]["detail"] == "Dana Lee"
 
 
+def failing(workspace) -> dict[str, str]:
+    return {c.key: c.detail for c in integration_checks(workspace) if not c.passed}
+
+
 @pytest.mark.django_db
-def test_integration_evidence_is_a_live_checklist(workspace, team, started):
-    with pytest.raises(ValidationError) as excinfo:
+def test_the_portal_submits_the_integration_verification_when_every_check_passes(
+    workspace, team, started, user_factory, django_capture_on_commit_callbacks
+):
+    # given a started review without sandbox evidence: nobody may submit it by hand
+    with pytest.raises(ValidationError, match="the portal submits it"):
         services.submit_stage(actor=team.technical_lead, workspace=workspace,
                               kind="integration")
-    assert error_keys(excinfo) == {"endpoint:/v1/ping", "endpoint:/v1/accounts",
-                                   "endpoint:/v1/transactions", "webhook_acknowledged",
-                                   "error_rate"}
-
+    assert services.sync_portal_stages(workspace=workspace) is None
+    assert set(failing(workspace)) == {"endpoint:/v1/ping", "endpoint:/v1/accounts",
+                                       "endpoint:/v1/transactions", "webhook_acknowledged",
+                                       "error_rate"}
     pass_integration(workspace)
     key = ApiKey.objects.get(workspace=workspace)
     usage_row(workspace, key, "/v1/transactions", at=timezone.now() - timedelta(hours=5),
               count=2, errors=2, status_class=5)  # 2 errors in 32 calls: 6.25%
     old = ApiKey.objects.filter(pk=key.pk)
     old.update(created_at=timezone.now() - timedelta(days=DEFAULT_MAX_KEY_AGE_DAYS + 1))
-    with pytest.raises(ValidationError) as excinfo:
-        services.submit_stage(actor=team.technical_lead, workspace=workspace,
-                              kind="integration")
-    assert excinfo.value.message_dict == {
-        "error_rate": ["2 errors in 32 calls (6.2%)."],
-        "key_age": [f"Rotate or revoke: Backend ({key.public_id}). The key policy allows "
-                    "90 days in sandbox and 90 days in production."]}
-
+    assert failing(workspace) == {
+        "error_rate": "2 errors in 32 calls (6.2%).",
+        "key_age": f"Rotate or revoke: Backend ({key.public_id}). The key policy allows "
+                   "90 days in sandbox and 90 days in production."}
+    assert services.sync_portal_stages(workspace=workspace) is None
+    assert stage(workspace, "integration").status == "not_started"
     usage_row(workspace, key, "/v1/ping", at=timezone.now() - timedelta(hours=6), count=30)
     old.update(revoked_at=timezone.now())
-    submitted = services.submit_stage(actor=team.technical_lead, workspace=workspace,
-                                      kind="integration")
+    decider = reviewer(user_factory, email="rita@platform.test")
+    ensure_reviewers_group().user_set.add(decider)
+    user_factory(is_staff=True, email="support@platform.test")  # staff, but no reviewer
+    mail.outbox.clear()
 
+    # when every check passes and the periodic task runs
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_portal_stages_task() == 1
+
+    # then the portal submitted it, the reviewers heard, and a second run changes nothing
+    submitted = stage(workspace, "integration")
+    assert (submitted.status, submitted.version, submitted.submitted_by) == ("submitted", 1,
+                                                                              None)
     assert all(check["passed"] for check in submitted.evidence)
     assert submitted.evidence[0]["at"] is not None
+    event = AuditEvent.objects.get(action=Action.REVIEW_STAGE_SUBMITTED)
+    assert (event.actor, event.details["by"]) == (None, "portal")
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([decider.email], f"To review: integration verification of {workspace} "
+                          f"({workspace.organization})")]
+    assert "submitted by the portal, from sandbox activity" in mail.outbox[0].body
+    assert sync_portal_stages_task() == 0
+
+
+@pytest.mark.django_db
+def test_the_portal_withdraws_its_submission_when_a_check_stops_passing(
+    workspace, team, user_factory
+):
+    # given a review started with passing evidence: the portal submitted at once
+    pass_integration(workspace)
+    services.start_production_review(actor=team.owner, workspace=workspace)
+    assert stage(workspace, "integration").status == "submitted"
+
+    # when a check stops passing before a decision (the only key gets too old)
+    ApiKey.objects.update(created_at=timezone.now()
+                          - timedelta(days=DEFAULT_MAX_KEY_AGE_DAYS + 1))
+    assert services.sync_portal_stages(workspace=workspace) == "withdrawn"
+
+    # then the stage is back in progress, and a reviewer deciding it is told why
+    withdrawn = stage(workspace, "integration")
+    assert withdrawn.status == "in_progress"
+    assert [c["key"] for c in withdrawn.evidence if not c["passed"]] == ["key_age"]
+    assert AuditEvent.objects.get(action=Action.REVIEW_STAGE_WITHDRAWN).details["failing"] \
+        == ["key_age"]
+    with pytest.raises(ReviewConflict, match="the portal withdrew it"):
+        services.decide_review_stage(reviewer=reviewer(user_factory), stage_id=withdrawn.pk,
+                                     version=1, approve=True)
+    ApiKey.objects.update(created_at=timezone.now())
+    assert services.sync_portal_stages(workspace=workspace) == "submitted"
+    assert stage(workspace, "integration").version == 2
+
+
+@pytest.mark.django_db
+def test_after_a_change_request_the_portal_resubmits_only_on_new_evidence(
+    workspace, team, user_factory
+):
+    stages = submit_all(workspace, team)
+    services.decide_review_stage(reviewer=reviewer(user_factory),
+                                 stage_id=stages["integration"].pk, version=1, approve=False,
+                                 changes={"error_rate": "Show a week of traffic."})
+
+    assert services.sync_portal_stages(workspace=workspace) is None
+    key = ApiKey.objects.get(workspace=workspace)
+    usage_row(workspace, key, "/v1/accounts", at=timezone.now() - timedelta(hours=30),
+              count=500)
+    assert services.sync_portal_stages(workspace=workspace) == "submitted"
+    assert stage(workspace, "integration").version == 2
 
 
 @pytest.mark.django_db
@@ -259,8 +368,10 @@ def test_change_requests_name_fields_and_the_resubmission_shows_what_changed(
     assert consent.status == "changes_requested"
     assert consent.requested_changes == {"terms_url": "This page is a 404.",
                                          "screenshot": "Show the scopes list."}
-    assert [m.to for m in mail.outbox] == [sorted([team.compliance.email,
+    # Everyone who may fill it in: its named owners and the organization's Owner.
+    assert [m.to for m in mail.outbox] == [sorted([team.compliance.email, team.owner.email,
                                                    team.technical_lead.email])]
+    assert "Notes from the reviewer: Nearly there." in mail.outbox[0].body
     assert "- Terms URL: This page is a 404." in mail.outbox[0].body
     with pytest.raises(ValidationError) as excinfo:
         services.save_stage_answers(actor=team.compliance, workspace=workspace,

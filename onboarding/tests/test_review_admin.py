@@ -110,6 +110,15 @@ def test_a_reviewer_requests_changes_and_then_sees_what_changed(
     assert "<strong>Changed</strong>" in row[:row.index("</tr>")]
     row = text[text.index('data-field="privacy_policy_url"'):]
     assert "<strong>Changed</strong>" not in row[:row.index("</tr>")]
+    # Before → after for every changed field, and only those.
+    diff = text[text.index("Changed since the last decision (1)"):]
+    assert re.findall(r'data-diff="([^"]+)"', diff) == ["terms_url"]
+    assert ('<th scope="row">Terms URL</th>\n          <td>https://shop.example.com/terms</td>'
+            '<td>https://shop.example.com/legal</td>') in diff
+    # Earlier decisions name fields by their labels, never by their keys.
+    earlier = text[text.index("Earlier decisions"):]
+    earlier = earlier[:earlier.index("</ul>")]
+    assert "(Terms URL: The terms page is a 404.)" in earlier and "terms_url" not in earlier
 
 
 @pytest.mark.django_db

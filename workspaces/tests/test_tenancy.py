@@ -35,6 +35,7 @@ UNSCOPED = {
     "metrics": "the operators' scraper token; totals over every organization, none named",
     "admin:onboarding_reviewstage_change": "the Django admin: platform staff only",
     "admin:onboarding_reviewstage_screenshot": "the Django admin: platform staff only",
+    "admin:onboarding_reviewstage_attachment": "the Django admin: platform staff only",
 }
 
 

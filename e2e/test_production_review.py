@@ -87,7 +87,7 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     page.get_by_label("Terms URL").fill("https://acme.example.com/terms-old")
     page.get_by_label("Consent screen description").fill("A modal listing each scope.")
     page.get_by_label("Consent screen screenshot").set_input_files(str(image))
-    page.get_by_role("button", name="Save answers").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_alt_text("Consent screen screenshot")).to_be_visible()
     shoot("consent-saved")
     page.get_by_role("button", name="Submit for review").click()
@@ -101,17 +101,22 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     expect(billing.get_by_test_id("lane-banner")).to_contain_text("Billing setup: yours to do")
     billing.get_by_role("link", name="Open billing setup").first.click()
     billing.get_by_role("radio", name=re.compile("Growth")).check()
-    billing.get_by_role("button", name="Save answers").click()
+    # "Submit for review" saves what is on the page first.
     billing.get_by_role("button", name="Submit for review").click()
+    expect(billing.get_by_role("row", name=re.compile("Billing setup"))).to_contain_text(
+        "Submitted")
     billing.screenshot(path=str(shoot.folder / "billing-submitted.png"), full_page=True)
 
-    # The technical lead submits the computed integration evidence.
+    # Nobody submits the integration verification: the portal did, from sandbox activity,
+    # when the review started with every check passing.
     lead = browser.new_context().new_page()
     sign_in(lead, base, "tess@acme.test")
     lead.goto(f"{ws_url}/review/integration/")
     expect(lead.get_by_text("Successful call to /v1/ping")).to_be_visible()
+    expect(lead.get_by_text(re.compile("Submitted by the portal, from sandbox activity"))
+           ).to_be_visible()
+    expect(lead.get_by_role("button", name="Submit for review")).to_have_count(0)
     lead.screenshot(path=str(shoot.folder / "integration-checklist.png"), full_page=True)
-    lead.get_by_role("button", name="Submit for review").click()
 
     # Owners and technical leads turn on MFA and the log is exported; the security owner
     # answers the questionnaire.
@@ -125,7 +130,15 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     yes = security.get_by_role("radio", name="Yes")
     for n in range(yes.count()):
         yes.nth(n).check()
-    security.get_by_role("button", name="Save answers").click()
+    security.get_by_role("radio", name="No", exact=True).nth(3).check()
+    security.get_by_role("button", name="Submit for review").click()
+    # A "No" needs a few words of explanation; what was typed is still there.
+    expect(security.get_by_role("alert")).to_contain_text(
+        "Why not: Do you rotate API keys at least every 90 days?: Say in a few words why not")
+    expect(security.get_by_role("radio", name="No", exact=True).nth(3)).to_be_checked()
+    security.get_by_label("If No, why not? (4)").fill("Yearly, and at once on any leak.")
+    security.screenshot(path=str(shoot.folder / "questionnaire-no-explained.png"),
+                        full_page=True)
     security.get_by_role("button", name="Submit for review").click()
     expect(security.get_by_role("row", name=re.compile("Audit-ready checks"))).to_contain_text(
         "Submitted")
@@ -137,7 +150,7 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     queue = f"{base}/admin/onboarding/reviewstage/?status=submitted"
     reviewer.goto(queue)
     expect(reviewer.locator("td.field-kind")).to_have_text(
-        ["Consent review", "Billing setup", "Integration verification", "Audit-ready checks"])
+        ["Integration verification", "Consent review", "Billing setup", "Audit-ready checks"])
     reviewer.screenshot(path=str(shoot.folder / "reviewer-queue.png"), full_page=True)
 
     def open_stage(kind: str):
@@ -158,12 +171,14 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     expect(page.get_by_label("Privacy policy URL")).to_be_disabled()
     shoot("changes-requested")
     page.get_by_label("Terms URL").fill("https://acme.example.com/terms")
-    page.get_by_role("button", name="Save answers").click()
     page.get_by_role("button", name="Submit for review").click()
 
     # The reviewer sees what changed and approves all four stages.
     open_stage("consent")
     expect(reviewer.locator('tr[data-field="terms_url"]')).to_contain_text("Changed")
+    change = reviewer.locator('tr[data-diff="terms_url"]')
+    expect(change).to_contain_text("https://acme.example.com/terms-old")
+    expect(change).to_contain_text("https://acme.example.com/terms")
     reviewer.screenshot(path=str(shoot.folder / "reviewer-sees-changes.png"), full_page=True)
     for kind in ("consent", "billing", "integration", "audit"):
         open_stage(kind)

@@ -81,6 +81,12 @@ def victim(db, workspace_factory, membership_factory, user_factory, owner, works
     review_services.save_stage_answers(actor=lead, workspace=workspace, kind="consent",
                                        answers={"terms_url": "https://a.example.com/terms"},
                                        screenshot=screenshot())
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    security = membership_factory(organization=organization, roles=[Role.SECURITY_OWNER]).user
+    review_services.save_stage_answers(  # an evidence file for the walk to ask for
+        actor=security, workspace=workspace, kind="audit", answers={},
+        attachment=SimpleUploadedFile("policy.pdf", b"%PDF-1.7\n", "application/pdf"))
     asker = user_factory(email="asker@a.test")
     join_request = JoinRequest.objects.create(organization=organization, user=asker)
     from workspaces.domain_claims import claim_domain
@@ -157,7 +163,7 @@ def test_outsider_changed_nothing_of_the_other_organization(outsider_client, vic
     from onboarding.models import ReviewStage
 
     assert sorted(ReviewStage.objects.values_list("kind", "status")) == [
-        ("audit", "not_started"), ("billing", "not_started"), ("consent", "in_progress"),
+        ("audit", "in_progress"), ("billing", "not_started"), ("consent", "in_progress"),
         ("integration", "not_started")]
 
 

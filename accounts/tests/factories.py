@@ -41,3 +41,22 @@ class UserFactory(factory.django.DjangoModelFactory):
                 user=obj, email=obj.email, primary=True,
                 verified=True if extracted is None else extracted,
             )
+
+
+def totp_code(secret: str, *, valid_for: float = 5.0) -> str:
+    """The TOTP code for `secret` that stays valid at least `valid_for` more seconds.
+
+    allauth accepts only the current 30-second window (no tolerance), so a code taken
+    just before the window turns would be refused by the time the form is posted: a
+    test waits for the next window instead of failing once in a while.
+    """
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < valid_for:
+        time.sleep(left + 0.05)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // period))

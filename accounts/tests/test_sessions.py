@@ -4,12 +4,12 @@ import time
 from unittest import mock
 
 import pytest
-from allauth.mfa.totp.internal.auth import hotp_value
 from django.conf import settings
 from django.urls import reverse
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.middleware import LAST_SEEN_KEY
+from accounts.tests.factories import totp_code
 
 SESSION_COOKIE = settings.SESSION_COOKIE_NAME
 
@@ -113,7 +113,7 @@ def test_turning_on_totp_ends_the_persons_other_sessions(client, user, password,
     client.post(reverse("account_reauthenticate"), {"password": password})
     client.get(reverse("mfa_activate_totp"))
     secret = client.session["mfa.totp.secret"]
-    code = str(hotp_value(secret, int(time.time()) // 30)).zfill(6)
+    code = totp_code(secret)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("mfa_activate_totp"), {"code": code})

@@ -54,16 +54,13 @@ def chart_dots(dots) -> str:
 
 
 @register.simple_tag
-def period_rows(rows, slug: str) -> str:
-    """The rows of a chart's data table: the period, then the chart's figures."""
-    cells = {
-        "requests": lambda by_class, totals: [*map(_count, by_class), _count(totals.count)],
-        "errors": lambda by_class, totals: [_count(totals.count), _count(totals.errors),
-                                            percent(totals.error_rate)],
-    }.get(slug, lambda by_class, totals: [milliseconds(totals.p50), milliseconds(totals.p95),
-                                          milliseconds(totals.mean_ms)])
+def period_rows(rows) -> str:
+    """The rows of the charts' data table: the period, the requests by status class and in
+    all, the error rate, then the latency percentiles and mean."""
     return mark_safe("".join(  # noqa: S308 - every text value is escaped
         f'<tr><th scope="row"><time datetime="{localtime(start).isoformat()}">'
         f"{escape(label)}</time></th>"
-        + "".join(f'<td class="numeric">{escape(cell)}</td>' for cell in cells(by_class, totals))
+        + "".join(f'<td class="numeric">{escape(cell)}</td>' for cell in (
+            *map(_count, by_class), _count(totals.count), percent(totals.error_rate),
+            milliseconds(totals.p50), milliseconds(totals.p95), milliseconds(totals.mean_ms)))
         + "</tr>" for label, start, by_class, totals in rows))

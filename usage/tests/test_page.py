@@ -117,7 +117,10 @@ def test_charts_are_svg_with_data_tables_and_no_inline_styles(client, owner, cal
     assert text.count('role="img"') == 3
     assert '<rect class="chart__bar chart__bar--2xx"' in text
     assert '<rect class="chart__bar chart__bar--5xx"' in text
-    assert text.count("as a table</summary>") == 3
+    # One data table holds the figures of all three charts; each chart links to it.
+    assert text.count('href="#usage-table-heading">') == 3
+    assert text.count("<table") == 3  # the charts' figures, top endpoints, top keys
+    assert "Requests, errors and latency by hour</summary>" in text
     assert "style=" not in text
     assert "<script" not in text.split("</head>", 1)[1]
 
@@ -228,17 +231,21 @@ def test_page_and_export_cost_the_same_queries_with_10_and_2000_calls(
 
 
 @pytest.mark.django_db
-def test_the_data_tables_list_each_period_with_calls_newest_first(client, owner, calls):
+def test_the_data_table_lists_each_period_with_calls_newest_first(client, owner, calls):
     client.force_login(owner)
 
     text = client.get(url(calls["backend"].workspace)).content.decode()
 
-    requests_table = text.split("Requests by status class as a table", 1)[1].split(
+    requests_table = text.split("Requests, errors and latency by hour", 1)[1].split(
         "</table>", 1)[0]
     rows = re.findall(r'<tr><th scope="row"><time datetime="([^"]+)">[^<]+</time></th>'
                       r'((?:<td class="numeric">[^<]*</td>)+)</tr>', requests_table)
     cells = [re.findall(r">([^<]*)</td>", row) for _, row in rows]
-    # Columns: 2xx, 4xx, 5xx, total; three hours hold the five sandbox calls.
+    # Columns: 2xx, 4xx, 5xx, total, error rate, p50, p95, mean; three hours hold the
+    # five sandbox calls.
     assert [datetime for datetime, _ in rows] == sorted(
         (datetime for datetime, _ in rows), reverse=True)
-    assert sorted(cells) == [["0", "0", "1", "1"], ["0", "1", "0", "1"], ["3", "0", "0", "3"]]
+    assert sorted(cell[:5] for cell in cells) == [
+        ["0", "0", "1", "1", "100.0%"], ["0", "1", "0", "1", "100.0%"],
+        ["3", "0", "0", "3", "0.0%"]]
+    assert all(cell[5].endswith(" ms") and cell[7].endswith(" ms") for cell in cells)

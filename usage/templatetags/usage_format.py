@@ -64,3 +64,27 @@ def period_rows(rows) -> str:
             *map(_count, by_class), _count(totals.count), percent(totals.error_rate),
             milliseconds(totals.p50), milliseconds(totals.p95), milliseconds(totals.mean_ms)))
         + "</tr>" for label, start, by_class, totals in rows))
+
+
+@register.simple_tag
+def request_rows(calls) -> str:
+    """The request log's rows (a page of up to 50 calls): time, method, path, status (a
+    badge from 400), latency, key and Request-Id; under an error, the body it returned."""
+    return mark_safe("".join(map(_request_row, calls)))  # noqa: S308 - _request_row escapes
+
+
+def _request_row(call) -> str:
+    at, request_id = localtime(call.occurred_at), escape(call.request_id)
+    status = (f'<span class="badge badge--warn">{call.status}</span>' if call.status >= 400
+              else str(call.status))
+    row = (f'<tr><td><time datetime="{at.isoformat()}">{at.day} {at:%b %H:%M:%S}</time></td>'
+           f"<td>{escape(call.method)}</td><td><code>{escape(call.endpoint)}</code></td>"
+           f'<td class="numeric">{status}</td><td class="numeric">{call.latency_ms} ms</td>'
+           f'<td>{escape(call.api_key.name)}<br><span class="muted">'
+           f"{escape(call.api_key.public_id)}</span></td><td><code>{request_id}</code></td></tr>")
+    if call.error_body:
+        row += ('<tr class="table__detail"><td colspan="7"><details class="details">'
+                f"<summary>Error body returned for {request_id}</summary>"
+                f'<pre class="details__body"><code>{escape(call.error_body)}</code></pre>'
+                "</details></td></tr>")
+    return row

@@ -49,6 +49,8 @@ def test_the_log_shows_each_call_with_the_error_body_it_answered(client, owner, 
     assert '<span class="badge badge--warn">403</span>' in text
     assert f"Reader<br><span class=\"muted\">{api_calls['key'].public_id}</span>" in text
     assert re.search(r'<td class="numeric">\d+ ms</td>', text)
+    assert re.search(r'<td><time datetime="\d{4}-\d\d-\d\dT[\d:.]+\+00:00">'
+                     r"\d{1,2} [A-Z][a-z]{2} \d\d:\d\d:\d\d</time></td><td>GET</td>", text)
     # The problem+json body of the 403, shown as returned (escaped), and only for it.
     assert f"Error body returned for {api_calls['forbidden']}" in text
     assert "Error body returned for " + api_calls["ok"] not in text

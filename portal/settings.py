@@ -9,23 +9,14 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.content_policy import PAGE_POLICY
 from portal.devsecrets import DEVELOPMENT_SECRETS, development_secrets_in, refusal
+from portal.env import env_bool, env_list
+from portal.logconfig import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 PORTAL_ENV = os.environ.get("PORTAL_ENV", "development")
@@ -201,34 +192,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "max_retries": 1
 # Where no broker can run at all, tasks may run inline; never the default.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {
-    # Re-enqueues due webhook deliveries and undispatched events: a broker or worker
-    # outage delays deliveries but loses none.
-    # `expires` drops sweeps queued while the webhooks worker was busy or down.
-    "webhooks-sweep": {"task": "webhooks.tasks.sweep", "schedule": 15.0,
-                       "options": {"expires": 15.0}},
-    "webhooks-check-failing": {"task": "webhooks.tasks.check_failing_endpoints",
-                               "schedule": 60 * 60.0, "options": {"expires": 60 * 60.0}},
-    "webhooks-purge": {"task": "webhooks.tasks.purge_old_events", "schedule": 24 * 60 * 60.0,
-                       "options": {"expires": 60 * 60.0}},
-    "keys-announce-expiring": {"task": "keys.tasks.announce_expiring_keys",
-                               "schedule": 60 * 60.0, "options": {"expires": 60 * 60.0}},
-    # Usage rollups: a new call shows on the usage page within ~10 s. Runs are
-    # idempotent; `expires` drops runs queued during an outage instead of piling them up.
-    "usage-roll-up": {"task": "usage.tasks.roll_up_usage", "schedule": 5.0,
-                      "options": {"expires": 5.0}},
-    "usage-purge-raw": {"task": "usage.tasks.purge_raw_calls", "schedule": 24 * 60 * 60.0},
-    # Owners hear 14 and 3 days before a key expires; each notice is sent once.
-    "keys-expiry-notices": {"task": "keys.tasks.send_expiry_notices", "schedule": 60 * 60.0,
-                            "options": {"expires": 30 * 60.0}},
-    # Verified domains whose TXT record disappeared go back to pending.
-    # The portal submits an integration verification whose checks all pass, and withdraws
-    # its submission when one stops passing (onboarding/review/services/portal.py).
-    "review-sync-portal-stages": {"task": "onboarding.tasks.sync_portal_stages",
-                                  "schedule": 60.0, "options": {"expires": 60.0}},
-    "domains-recheck": {"task": "workspaces.tasks.recheck_domains", "schedule": 60 * 60.0,
-                        "options": {"expires": 30 * 60.0}},
-}
+# The beat schedule is in portal/celery.py, beside the queues its tasks go to.
 
 # --- Accounts ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -398,20 +362,7 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 
 # --- Security ---------------------------------------------------------------
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-        "base-uri": [SELF],
-        "object-src": [NONE],
-    }
-}
+CONTENT_SECURITY_POLICY = PAGE_POLICY  # machine endpoints send their own (keys.gateway)
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -438,20 +389,7 @@ USE_I18N = True
 USE_TZ = True
 
 # Each line names its request (portal/logs.py); LOG_FORMAT=json: one JSON object a line.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
-    "formatters": {"console": {"()": "portal.logs.JsonFormatter"}
-                   if os.environ.get("LOG_FORMAT") == "json" else
-                   {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "console",
-                             "filters": ["request_id"]}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Django's own console handler would print its lines a second time, without the id.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False},
-                "django.db.backends": {"level": "WARNING"}},
-}
+LOGGING = logging_config(os.environ.get("LOG_FORMAT", "text"), os.environ.get("LOG_LEVEL", "INFO"))
 
 # The development secrets are published in this repository: outside development, or
 # with DEBUG off (anything serving real traffic), the portal refuses to start with one.

@@ -1,6 +1,5 @@
 """Which queue each task goes to, and that every task is bounded in time."""
 
-from django.conf import settings
 
 from portal.celery import QUEUES, app, queue_for, route
 
@@ -34,7 +33,7 @@ def test_every_task_has_a_soft_and_a_hard_time_limit():
 
 def test_every_periodic_task_exists_and_the_webhook_ones_expire():
     our_tasks()
-    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+    for name, entry in app.conf.beat_schedule.items():
         assert entry["task"] in app.tasks, name
         if entry["task"].startswith("webhooks."):
             assert entry["options"]["expires"] <= entry["schedule"], name

@@ -3,7 +3,6 @@
 import time
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from accounts.tests.test_worker import real_worker  # noqa: F401  (the fixture)
@@ -12,14 +11,14 @@ from usage import services
 from usage.tests.factories import make_key
 from usage.tests.test_page import summary
 
-BEAT = settings.CELERY_BEAT_SCHEDULE["usage-roll-up"]
+BEAT = celery_app.conf.beat_schedule["usage-roll-up"]
 
 
 def test_beat_rolls_usage_up_every_five_seconds_and_drops_stale_runs():
     assert BEAT["task"] in celery_app.tasks
     assert BEAT["schedule"] <= 5
     assert BEAT["options"]["expires"] <= BEAT["schedule"]
-    assert settings.CELERY_BEAT_SCHEDULE["usage-purge-raw"]["task"] in celery_app.tasks
+    assert celery_app.conf.beat_schedule["usage-purge-raw"]["task"] in celery_app.tasks
 
 
 @pytest.mark.worker

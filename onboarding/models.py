@@ -5,7 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 
-from workspaces.models import Decidable
+from workspaces.decisions import Decidable
 
 
 class ProductArea(models.TextChoices):

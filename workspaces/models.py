@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 
+from workspaces.decisions import Decidable
 from workspaces.roles import (
     ACCESS_WORKSPACE,
     ROLE_PERMISSIONS,
@@ -233,17 +234,6 @@ class Membership(models.Model):
     @property
     def role_labels(self) -> list[str]:
         return [Role(r).label for r in self.roles_here]
-
-
-class Decidable:
-    """A pending thing someone decides once: an invitation, a join request, a sandbox
-    request, a review stage. Each has `status`, `decided_at` and `decided_by`."""
-
-    def decide(self, status: str, *, by, at=None) -> None:
-        """Stamp the outcome, who decided (None: the policy) and when; the caller saves."""
-        self.status = status
-        self.decided_at = at or timezone.now()
-        self.decided_by = by
 
 
 class InvitationStatus(models.TextChoices):

@@ -72,58 +72,63 @@ def _editable(current, mine: bool) -> set | None:
 def review_stage(request, stage: str):
     if stage not in StageKind.values:
         raise Http404("No such stage")
-    workspace, spec = request.workspace, catalog.BY_KIND[stage]
+    workspace = request.workspace
     current = _current(workspace, stage)
     mine = catalog.owns(stage, request.membership.roles_here)
-    editable = _editable(current, mine)
-    form_class = FORMS.get(stage)
-    answers = current.answers if current else {}
     action = request.POST.get("action") if request.method == "POST" else None
-    bound = action in ("save", "submit") and form_class is not None
-    form = form_class(request.POST if bound else None, request.FILES if bound else None,
-                      answers=answers, editable=editable) if form_class else None
-    problems, status = [], 200
-    if bound:
-        # Both buttons save what is on the page first; "Submit" then submits it. On any
-        # error the bound form re-shows everything typed, and what saved stays saved.
-        if form.is_valid():
-            try:
-                services.save_stage_answers(actor=request.user, workspace=workspace,
-                                            kind=stage, answers=form.answers(), **form.uploads())
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                if action == "save":
-                    messages.success(request, "Saved. Submit the stage when it is complete.")
-                    return redirect("review_stage", request.organization.slug,
-                                    workspace.slug, stage)
-                try:
-                    services.submit_stage(actor=request.user, workspace=workspace, kind=stage)
-                except ValidationError as error:
-                    problems = _problems(error, checks_for(stage, workspace))
-                    form.add_service_errors(error)
-                    current = _current(workspace, stage)
-                else:
-                    messages.success(request, f"{spec.title} submitted. A platform reviewer "
-                                              "decides; its owners get an email.")
-                    return redirect("review_overview", request.organization.slug,
-                                    workspace.slug)
-        status = 400
-    elif request.method == "POST":
-        status = 400
-    checks = checks_for(stage, workspace) if current else []
-    requested = [(catalog.item_label(key), reason)
-                 for key, reason in (current.requested_changes.items() if current else [])]
+    form = _stage_form(request, stage, current, mine, bound=action in DONE)
+    problems = []
+    # Both buttons save what is on the page first; "Submit" then submits it. On any
+    # error the bound form re-shows everything typed, and what saved stays saved.
+    if form is not None and form.is_bound and form.is_valid():
+        try:
+            services.save_stage(actor=request.user, workspace=workspace, kind=stage,
+                                answers=form.answers(), files=form.uploads(),
+                                submit=action == "submit")
+        except services.SubmissionRefused as refused:
+            problems = _problems(refused, checks_for(stage, workspace))
+            form.add_service_errors(refused)
+            current = _current(workspace, stage)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            title = catalog.BY_KIND[stage].title
+            messages.success(request, DONE[action].format(title=title))
+            target = ["review_stage", stage] if action == "save" else ["review_overview"]
+            return redirect(target[0], request.organization.slug, workspace.slug, *target[1:])
+    return render_scoped(request, "onboarding/review/stage.html",
+                         _stage_context(workspace, stage, current, form, mine, problems),
+                         status=400 if request.method == "POST" else 200)
+
+
+DONE = {"save": "Saved. Submit the stage when it is complete.",
+        "submit": "{title} submitted. A platform reviewer decides; its owners get an email."}
+
+
+def _stage_form(request, stage: str, current, mine: bool, *, bound: bool):
+    form_class = FORMS.get(stage)
+    if form_class is None:
+        return None
+    data = (request.POST, request.FILES) if bound else (None, None)
+    return form_class(*data, answers=current.answers if current else {},
+                      editable=_editable(current, mine))
+
+
+def _stage_context(workspace, stage: str, current, form, mine: bool, problems) -> dict:
+    spec, editable = catalog.BY_KIND[stage], _editable(current, mine)
     decisions = _decisions(current)
-    return render_scoped(request, "onboarding/review/stage.html", {
+    return {
         "spec": spec, "review_stage": current, "form": form, "mine": mine,
-        "editable": editable is None or bool(editable), "checks": checks,
-        "problems": problems, "requested": requested,
+        "editable": editable is None or bool(editable),
+        "checks": checks_for(stage, workspace) if current else [],
+        "problems": problems,
+        "requested": [(catalog.item_label(key), reason)
+                      for key, reason in (current.requested_changes.items() if current else [])],
         "owner_roles": spec.owner_label,
         "diff": stage_diff(current, decisions[0]["decision"]) if decisions else [],
         "decisions": decisions,
         "can_submit": current is not None and mine and not current.is_locked,
-    }, status=status)
+    }
 
 
 def _current(workspace, stage: str) -> ReviewStage | None:

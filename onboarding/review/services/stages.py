@@ -144,3 +144,22 @@ def submit_stage(*, actor, workspace: Workspace, kind: str) -> ReviewStage:
     mark_submitted(stage, workspace, actor=actor, checks=checks)
     return stage
 
+
+
+class SubmissionRefused(ValidationError):
+    """The answers were saved, but the stage could not be submitted."""
+
+
+def save_stage(*, actor, workspace: Workspace, kind: str, answers: dict, files: dict,
+               submit: bool) -> ReviewStage:
+    """What a stage page's two buttons do: save what is on the page and, with `submit`,
+    submit it. Each step is its own transaction, so a refused submission keeps what was
+    saved and raises SubmissionRefused."""
+    stage = save_stage_answers(actor=actor, workspace=workspace, kind=kind, answers=answers,
+                               **files)
+    if not submit:
+        return stage
+    try:
+        return submit_stage(actor=actor, workspace=workspace, kind=kind)
+    except ValidationError as error:
+        raise SubmissionRefused(getattr(error, "message_dict", error.messages)) from error

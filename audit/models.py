@@ -62,6 +62,8 @@ class Action(models.TextChoices):
     KEY_ISSUED = "key.issued", "Issued an API key"
     KEY_REVOKED = "key.revoked", "Revoked an API key"
     KEY_ROTATED = "key.rotated", "Rotated an API key"
+    ORGANIZATION_SUSPENDED = "organization.suspended", "Suspended an organization"
+    ORGANIZATION_UNSUSPENDED = "organization.unsuspended", "Lifted an organization's suspension"
     KEY_POLICY_CHANGED = "key.policy_changed", "Changed the key policy"
     WEBHOOK_ENDPOINT_CREATED = "webhook.endpoint_created", "Added a webhook endpoint"
     WEBHOOK_ENDPOINT_UPDATED = "webhook.endpoint_updated", "Changed a webhook endpoint"

@@ -45,6 +45,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A copy of the organization's suspension, on the row verification reads and the cache
+    # trigger announces (keys/suspension.py): one row, no join, on the hot path.
+    suspended_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -23,7 +23,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # as the index lookup itself. Times are compared in Python, so tests can move the clock.
 _LOOKUP = """
     SELECT id, public_id, workspace_id, environment, array_to_string(scopes, ' '),
-           revoked_at, expires_at, last_used_at, workspace_path
+           revoked_at, expires_at, last_used_at, workspace_path, suspended_at
       FROM keys_apikey
      WHERE secret_hash = %s
 """
@@ -42,6 +42,7 @@ class KeyInfo:
     expires_at: datetime | None
     last_used_at: datetime | None
     workspace: str  # "<org slug>/<workspace slug>"
+    suspended_at: datetime | None  # its organization's suspension (keys/suspension.py)
 
     @property
     def pk(self) -> int:
@@ -54,8 +55,8 @@ class KeyInfo:
 
 @dataclass(frozen=True)
 class Verification:
-    # VALID, MALFORMED_KEY, BAD_CHECKSUM, NOT_FOUND, EXPIRED, REVOKED, WRONG_ENVIRONMENT,
-    # FORBIDDEN
+    # VALID, MALFORMED_KEY, BAD_CHECKSUM, NOT_FOUND, EXPIRED, REVOKED, SUSPENDED,
+    # WRONG_ENVIRONMENT, FORBIDDEN
     code: str
     message: str
     key: KeyInfo | None = None
@@ -125,6 +126,10 @@ def verify(presented: str, *, environment: str | None = None, scope: str | None 
     now = now or timezone.now()
     if key.revoked_at is not None:
         return Verification("REVOKED", f"This key was revoked on {key.revoked_at:%Y-%m-%d}.",
+                            key)
+    if key.suspended_at is not None:
+        return Verification("SUSPENDED", "This key's organization is suspended by the "
+                            "platform; its keys are refused until the suspension is lifted.",
                             key)
     if key.expires_at is not None and key.expires_at <= now:
         return Verification("EXPIRED", f"This key expired on {key.expires_at:%Y-%m-%d %H:%M} "

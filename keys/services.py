@@ -52,6 +52,7 @@ def _new_key(*, actor, workspace, environment, name, scopes, expires_at,
     key = ApiKey.objects.create(
         workspace=workspace, environment=environment, name=name,
         workspace_path=f"{workspace.organization.slug}/{workspace.slug}",
+        suspended_at=workspace.organization.suspended_at,
         public_id=secrets.public_id(), secret_hash=secrets.hash_key(secret, pepper()),
         prefix=secrets.PREFIXES[environment], last4=secret[-4:], scopes=list(scopes),
         created_by=actor, expires_at=expires_at, rotated_from=rotated_from,
@@ -117,14 +118,16 @@ def _lock_key(workspace: Workspace, public_id: str) -> ApiKey:
 
 
 @transaction.atomic
-def revoke_key(*, actor, workspace: Workspace, public_id: str) -> ApiKey:
-    """Stop a key at once: the very next verification refuses it, in every process."""
+def revoke_key(*, actor, workspace: Workspace, public_id: str, reason: str = "") -> ApiKey:
+    """Stop a key at once: the very next verification refuses it, in every process.
+    Platform staff revoking from the admin give a reason, kept in the audit event."""
     key = _lock_key(workspace, public_id)
     _drop_from_caches_before_returning()
     key.revoked_at, key.revoked_by = timezone.now(), actor
     key.save(update_fields=["revoked_at", "revoked_by"])
-    record(action=Action.KEY_REVOKED, actor=actor, workspace=workspace,
-           target=key, details={"key_id": key.public_id, "name": key.name})
+    details = {"key_id": key.public_id, "name": key.name}
+    record(action=Action.KEY_REVOKED, actor=actor, workspace=workspace, target=key,
+           details={**details, "reason": reason} if reason else details)
     emit(workspace=workspace, environment=key.environment, type="key.revoked",
          data={"key_id": key.public_id, "name": key.name, "environment": key.environment})
     return key

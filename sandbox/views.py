@@ -17,7 +17,7 @@ from sandbox import fakedata
 from usage.services import record_call
 
 STATUS_OF = {"MALFORMED_KEY": 401, "BAD_CHECKSUM": 401, "NOT_FOUND": 401, "EXPIRED": 401,
-             "REVOKED": 401, "WRONG_ENVIRONMENT": 401, "FORBIDDEN": 403}
+             "REVOKED": 401, "SUSPENDED": 401, "WRONG_ENVIRONMENT": 401, "FORBIDDEN": 403}
 
 
 def current_second() -> int:

@@ -40,6 +40,9 @@ class Organization(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by platform staff on an incident (keys.suspension): its keys stop verifying.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.TextField(blank=True)
 
     objects = OrganizationQuerySet.as_manager()
 

@@ -18,7 +18,7 @@ from keys.models import ApiKey, Environment, ExpiryNotice, KeyPolicy, Scope
 from keys.policy import NOTICE_DAYS, expiry_error
 from outbox.models import Event
 from outbox.services import emit
-from workspaces.models import Membership, Workspace
+from workspaces.models import Membership, Organization, Workspace
 from workspaces.roles import Role
 
 DEFAULT_OVERLAP = timedelta(hours=24)
@@ -49,10 +49,16 @@ def _check_expiry(workspace: Workspace, environment: str, expires_at) -> None:
 def _new_key(*, actor, workspace, environment, name, scopes, expires_at,
              rotated_from=None) -> tuple[ApiKey, str]:
     secret = secrets.generate(environment)
+    # Read the organization's suspension under a lock that suspend_organization's FOR
+    # UPDATE waits for: a key issued while the organization is being suspended is either
+    # seen by the suspension or born suspended.
+    suspended_at = (Organization.objects.select_for_update(no_key=True)
+                    .values_list("suspended_at", flat=True)
+                    .get(pk=workspace.organization_id))
     key = ApiKey.objects.create(
         workspace=workspace, environment=environment, name=name,
         workspace_path=f"{workspace.organization.slug}/{workspace.slug}",
-        suspended_at=workspace.organization.suspended_at,
+        suspended_at=suspended_at,
         public_id=secrets.public_id(), secret_hash=secrets.hash_key(secret, pepper()),
         prefix=secrets.PREFIXES[environment], last4=secret[-4:], scopes=list(scopes),
         created_by=actor, expires_at=expires_at, rotated_from=rotated_from,

@@ -154,7 +154,7 @@ def _people(plan: _Plan) -> Iterator[tuple]:
 def _organizations(plan: _Plan) -> Iterator[tuple]:
     for o in range(plan.n["organizations"]):
         yield (plan.orgs[o], f"Scale {plan.tag} {o}", plan.slug(o), plan.users[plan.owner_of(o)],
-               plan.now - timedelta(days=60))
+               plan.now - timedelta(days=60), "")
 
 
 def _member_rows(plan: _Plan) -> Iterator[tuple]:
@@ -295,7 +295,8 @@ def build(factor: float, *, log=lambda message: None, now: datetime | None = Non
         "id", "password", "email", "full_name", "is_superuser", "is_staff", "is_active",
         "date_joined"), _people(plan)))
     step("organizations", lambda: _copy(Organization, (
-        "id", "name", "slug", "created_by_id", "created_at"), _organizations(plan)))
+        "id", "name", "slug", "created_by_id", "created_at", "suspension_reason"),
+        _organizations(plan)))
     step("memberships", lambda: _copy(Membership, (
         "id", "user_id", "organization_id", "roles", "restricted", "is_active", "joined_at"),
         _member_rows(plan)))

@@ -236,9 +236,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run() -> list[harness.Result]:
-    from django.core.cache import cache
 
-    from outbox import services as outbox
     from webhooks import client, delivery, pump, signing
     from webhooks.models import Delivery, DeliveryStatus, Event
 
@@ -246,9 +244,6 @@ def run() -> list[harness.Result]:
     with override_settings(WEBHOOKS_ALLOW_LOOPBACK=True), receiver() as hook, \
             celery_queue(queue):
         _, endpoint = sandbox_endpoint(hook.url)
-        # A previous run's worker may have stopped with a pump task still queued on its
-        # own queues: its "queued" mark (shared, 30 s) would keep ours from being sent.
-        cache.delete(outbox.QUEUED)
         worker = Worker(queue).start()
         try:
             # Warm-up: the worker is up and has connected to the database and Redis.

@@ -1,12 +1,14 @@
 from django.contrib import admin
 
-from keys import services
+from accounts.admin import ReadOnlyAdminMixin
+from keys import services, suspension
 from keys.models import ApiKey
 from portal.admin_actions import with_reason
+from workspaces.models import Organization
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only but for revoking, which goes through the service and its audit event."""
 
     list_display = ["name", "public_id", "workspace_path", "environment", "created_at",
@@ -16,15 +18,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     exclude = ["secret_hash"]
     list_select_related = ["workspace__organization"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("keys.delete_apikey")
@@ -38,3 +31,36 @@ class ApiKeyAdmin(admin.ModelAdmin):
             done="Revoked keys:", apply=lambda key, reason: services.revoke_key(
                 actor=request.user, workspace=key.workspace, public_id=key.public_id,
                 reason=reason))
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only but for suspending and lifting a suspension, through the service (here,
+    beside the keys it stops, so that workspaces never imports keys)."""
+
+    list_display = ["name", "slug", "created_at", "suspended_at"]
+    search_fields = ["name", "slug"]
+    readonly_fields = ["suspension_reason"]
+    actions = ["suspend", "lift_suspension"]
+
+    def has_suspend_permission(self, request):
+        return request.user.has_perm("workspaces.change_organization")
+
+    @admin.action(description="Suspend the selected organizations (asks for a reason)",
+                  permissions=["suspend"])
+    def suspend(self, request, queryset):
+        return with_reason(
+            self, request, queryset, action="suspend", title="Suspend these organizations",
+            button="Suspend with this reason", done="Suspended organizations:",
+            apply=lambda organization, reason: suspension.suspend_organization(
+                actor=request.user, organization_id=organization.pk, reason=reason))
+
+    @admin.action(description="Lift the suspension of the selected organizations (asks "
+                  "for a reason)", permissions=["suspend"])
+    def lift_suspension(self, request, queryset):
+        return with_reason(
+            self, request, queryset, action="lift_suspension",
+            title="Lift the suspension of these organizations",
+            button="Lift with this reason", done="Lifted the suspension of organizations:",
+            apply=lambda organization, reason: suspension.lift_suspension(
+                actor=request.user, organization_id=organization.pk, reason=reason))

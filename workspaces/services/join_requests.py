@@ -104,10 +104,7 @@ def approve_join_request(*, actor, organization: Organization, join_request_id: 
     record(action=Action.JOIN_REQUEST_APPROVED, actor=actor, organization=organization,
            target=membership,
            details={"email": join_request.user.email, "roles": roles})
-    send_templated("workspaces/email/join_decided", [join_request.user.email], {
-        "join_request": join_request, "organization": organization, "approved": True,
-        "url": settings.SITE_URL + reverse("access"),
-    })
+    _tell_requester(join_request, organization, approved=True)
     return membership
 
 
@@ -125,8 +122,13 @@ def decline_join_request(*, actor, organization: Organization, join_request_id: 
     record(action=Action.JOIN_REQUEST_DECLINED, actor=actor, organization=organization,
            target=join_request,
            details={"email": join_request.user.email, "reason": reason})
+    _tell_requester(join_request, organization, approved=False)
+    return join_request
+
+
+def _tell_requester(join_request: JoinRequest, organization: Organization, *,
+                    approved: bool) -> None:
     send_templated("workspaces/email/join_decided", [join_request.user.email], {
-        "join_request": join_request, "organization": organization, "approved": False,
+        "join_request": join_request, "organization": organization, "approved": approved,
         "url": settings.SITE_URL + reverse("access"),
     })
-    return join_request

@@ -15,7 +15,7 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from audit.models import Action
 from audit.services import record
 from e2e.conftest import sign_in_to_admin, sign_in_with_totp
-from e2e.test_production_review import consent_screen_png, sign_in
+from e2e.test_production_review import consent_screen_png, fill_consent_review, sign_in
 from keys.models import KeyPolicy
 from onboarding.tests.factories import TOTP_SECRET, pass_integration, turn_on_mfa
 from usage import services as usage_services
@@ -120,13 +120,8 @@ def test_separate_people_take_a_workspace_to_production_and_see_its_first_live_c
     compliance.goto(f"{ws_url}/review/")
     compliance.get_by_role("button", name="Start the production review").click()
     compliance.get_by_role("link", name="Open consent review").first.click()
-    compliance.get_by_label("Purpose: Account details").fill("Show balances.")
-    compliance.get_by_label("Consent duration").select_option(label="One year")
-    compliance.get_by_label("How end users revoke consent").fill("Settings > Connected banks.")
-    compliance.get_by_label("Privacy policy URL").fill("https://acme.example.com/privacy")
-    compliance.get_by_label("Terms URL").fill("https://acme.example.com/terms")
-    compliance.get_by_label("Consent screen description").fill("A modal listing each scope.")
-    compliance.get_by_label("Consent screen screenshot").set_input_files(str(image))
+    fill_consent_review(compliance, image, purpose="Show balances.",
+                        terms="https://acme.example.com/terms")
     compliance.get_by_role("button", name="Submit for review").click()  # saves first
     compliance.screenshot(path=str(shoot.folder / "consent-submitted.png"), full_page=True)
 

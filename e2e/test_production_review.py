@@ -41,6 +41,17 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.get_by_role("button", name="Sign In").click()
 
 
+def fill_consent_review(page: Page, image, *, purpose: str, terms: str) -> None:
+    """Answer every question of the consent review, as its owner would."""
+    page.get_by_label("Purpose: Account details").fill(purpose)
+    page.get_by_label("Consent duration").select_option(label="One year")
+    page.get_by_label("How end users revoke consent").fill("Settings > Connected banks.")
+    page.get_by_label("Privacy policy URL").fill("https://acme.example.com/privacy")
+    page.get_by_label("Terms URL").fill(terms)
+    page.get_by_label("Consent screen description").fill("A modal listing each scope.")
+    page.get_by_label("Consent screen screenshot").set_input_files(str(image))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_production_unlocks(
     page: Page, browser, live_server, shoot, settings, tmp_path
@@ -80,13 +91,8 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
         "Waiting on Dana Lee (billing contact)")
     shoot("review-started")
     page.get_by_role("link", name="Open consent review").first.click()
-    page.get_by_label("Purpose: Account details").fill("Show balances on the dashboard.")
-    page.get_by_label("Consent duration").select_option(label="One year")
-    page.get_by_label("How end users revoke consent").fill("Settings > Connected banks.")
-    page.get_by_label("Privacy policy URL").fill("https://acme.example.com/privacy")
-    page.get_by_label("Terms URL").fill("https://acme.example.com/terms-old")
-    page.get_by_label("Consent screen description").fill("A modal listing each scope.")
-    page.get_by_label("Consent screen screenshot").set_input_files(str(image))
+    fill_consent_review(page, image, purpose="Show balances on the dashboard.",
+                        terms="https://acme.example.com/terms-old")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_alt_text("Consent screen screenshot")).to_be_visible()
     shoot("consent-saved")

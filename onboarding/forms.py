@@ -26,6 +26,56 @@ class SandboxRequestForm(forms.Form):
         return self.cleaned_data["use_case"].strip()
 
 
+SANDBOX_FIELDS = ("use_case", "expected_monthly_calls", "product_areas")
+
+
+class FirstRunForm(SandboxRequestForm):
+    """The organization, its first workspace and, for the person shipping the integration,
+    the sandbox request: one form, so that a sandbox key is one more submission away."""
+
+    name = forms.CharField(label="Organization name", max_length=120,
+                           help_text="Your company's name as your teammates know it.")
+    workspace_name = forms.CharField(
+        label="First workspace", max_length=120, required=False,
+        help_text="One workspace per integration or app, e.g. “Payouts app”. "
+                  "Leave empty to name it later.")
+    building = forms.BooleanField(
+        required=False, label_suffix="",
+        label="I'm building the integration: request sandbox access now")
+
+    field_order = ["name", "workspace_name", "building", *SANDBOX_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.ships_integration:
+            for field in SANDBOX_FIELDS:
+                self.fields[field].required = False
+
+    @property
+    def ships_integration(self) -> bool:
+        return self.is_bound and self.fields["building"].widget.value_from_datadict(
+            self.data, self.files, self.add_prefix("building"))
+
+    def clean_use_case(self) -> str:
+        return super().clean_use_case() if self.ships_integration else ""
+
+    def clean(self):
+        data = super().clean()
+        if not self.ships_integration:
+            # Unticked, the sandbox fields are not sent anywhere: nothing in them can fail.
+            for field in SANDBOX_FIELDS:
+                self._errors.pop(field, None)
+        elif not data.get("workspace_name", "").strip():
+            self.add_error("workspace_name", "Name the workspace the sandbox access is for.")
+        return data
+
+    def sandbox(self) -> dict | None:
+        """The sandbox request's fields, or None when the box is not ticked."""
+        if not self.ships_integration:
+            return None
+        return {field: self.cleaned_data[field] for field in SANDBOX_FIELDS}
+
+
 class AuditFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *KINDS.items()])
     actor = forms.EmailField(required=False, label="Actor's email")

@@ -1,4 +1,4 @@
-"""Writes of the onboarding lanes: sandbox requests and their decisions."""
+"""Writes of the onboarding lanes: the first run, sandbox requests and their decisions."""
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -12,7 +12,8 @@ from audit.services import record
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.reviewers import check_reviewer
 from outbox.services import emit
-from workspaces.models import Membership, Workspace
+from workspaces.models import Membership, Organization, Workspace
+from workspaces.services.organizations import create_organization, create_workspace
 
 
 def _policy_approves(actor, workspace: Workspace) -> bool:
@@ -104,3 +105,31 @@ def decide_sandbox_request(*, reviewer, sandbox_request_id: int, approve: bool,
         "url": url,
     })
     return sandbox_request
+
+
+def _on_field(error: ValidationError, field: str) -> ValidationError:
+    """A service's error on its own `name` field, moved to the first-run form's `field`."""
+    if hasattr(error, "error_dict") and "name" in error.error_dict:
+        return ValidationError({field: error.error_dict["name"]})
+    return error
+
+
+@transaction.atomic
+def start_organization(*, actor, name: str, workspace_name: str = "",
+                       sandbox: dict | None = None) -> tuple[Organization, Workspace | None]:
+    """The first run in one transaction: the organization, its first workspace when named,
+    and that workspace's sandbox request when given; any refusal writes none of them."""
+    if sandbox is not None and not workspace_name.strip():
+        raise ValidationError({"workspace_name": "Name the workspace the sandbox access "
+                                                 "is for."})
+    organization = create_organization(actor=actor, name=name)
+    if not workspace_name.strip():
+        return organization, None
+    try:
+        workspace = create_workspace(actor=actor, organization=organization,
+                                     name=workspace_name)
+    except ValidationError as error:
+        raise _on_field(error, "workspace_name") from None
+    if sandbox is not None:
+        request_sandbox_access(actor=actor, workspace=workspace, **sandbox)
+    return organization, workspace

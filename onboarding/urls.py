@@ -3,6 +3,10 @@ from django.urls import path
 from onboarding import views
 from onboarding.review import views as review_views
 
+account_patterns = [
+    path("organizations/new/", views.first_run, name="organization_create"),
+]
+
 workspace_patterns = [
     path("", views.workspace_overview, name="workspace_overview"),
     path("sandbox/", views.sandbox_request, name="sandbox_request"),

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,7 +9,7 @@ from audit.models import Action, AuditEvent
 from audit.selectors import Filters, export_csv, export_jsonl, filtered, sentence
 from audit.services import record
 from onboarding import services
-from onboarding.forms import AuditFilterForm, SandboxRequestForm
+from onboarding.forms import AuditFilterForm, FirstRunForm, SandboxRequestForm
 from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.review.services import change_billing_profile
@@ -27,6 +27,26 @@ from workspaces.scoping import (
 )
 
 PAGE_SIZE = 50
+
+
+def first_run(request):
+    """A person with no organization yet creates it, its first workspace and, if they
+    ship the integration, the sandbox request: all or nothing."""
+    form = FirstRunForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization, workspace = services.start_organization(
+                actor=request.user, name=form.cleaned_data["name"],
+                workspace_name=form.cleaned_data["workspace_name"], sandbox=form.sandbox())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{organization} is created and you are its Owner.")
+            if workspace is None:
+                return redirect("workspace_create", organization.slug)
+            return redirect("workspace_overview", organization.slug, workspace.slug)
+    return render(request, "onboarding/first_run.html", {"form": form},
+                  status=400 if form.errors else 200)
 
 
 @workspace_view()

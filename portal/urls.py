@@ -8,6 +8,7 @@ from keys.urls import gateway_patterns as keys_gateway
 from keys.urls import organization_patterns as keys_org
 from keys.urls import workspace_patterns as keys_ws
 from onboarding.selectors import review_queue
+from onboarding.urls import account_patterns as onboarding_account
 from onboarding.urls import organization_patterns as onboarding_org
 from onboarding.urls import workspace_patterns as onboarding_ws
 from portal import health, metrics
@@ -44,6 +45,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("docs/", include("docs.urls")),
     path("", include("accounts.urls")),
+    path("", include(onboarding_account)),
     path("", include("workspaces.urls")),
     path("o/<slug:org_slug>/", include(onboarding_org)),
     path("o/<slug:org_slug>/", include(keys_org)),

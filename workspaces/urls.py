@@ -38,6 +38,5 @@ urlpatterns = [
     path("access/join-requests/<int:join_request_id>/cancel/", views.access_join_request_cancel,
          name="access_join_request_cancel"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
-    path("organizations/new/", views.organization_create, name="organization_create"),
     path("o/<slug:org_slug>/", include(organization_patterns)),
 ]

@@ -58,7 +58,7 @@ from workspaces.services.members import (
     remove_member,
     restrict_member,
 )
-from workspaces.services.organizations import create_organization, create_workspace
+from workspaces.services.organizations import create_workspace
 
 
 def _submit(form, call):
@@ -166,18 +166,6 @@ def invitation(request, token: str):
     return render(request, "workspaces/invitation.html", {
         "invitation": found, "problem": problem, "next": request.path,
     }, status=404 if found is None else 200)
-
-
-def organization_create(request):
-    form = NameForm(request.POST or None, label="Organization name",
-                    help_text="Your company's name as your teammates know it.")
-    if request.method == "POST":
-        organization = _submit(form, lambda d: create_organization(
-            actor=request.user, name=d["name"]))
-        if organization:
-            messages.success(request, f"{organization} is created and you are its Owner.")
-            return redirect("workspace_create", organization.slug)
-    return render(request, "workspaces/organization_create.html", {"form": form})
 
 
 # --- organization ------------------------------------------------------------------

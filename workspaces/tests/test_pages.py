@@ -153,7 +153,7 @@ def test_empty_organization_name_is_refused_next_to_the_field(signed_in_client, 
     response = signed_in_client.post(reverse("organization_create"), {"name": "   "})
 
     # The form strips whitespace, so the field-level message speaks.
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     assert not user.memberships.exists()
 

@@ -6,7 +6,8 @@ the first acknowledged delivery from webhooks, and the production review's stage
 statuses from the review itself.
 """
 
-from django.db.models import Count, OuterRef, Subquery
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, F, Func, OuterRef, Subquery
 
 from keys.models import ApiKey, Environment
 from onboarding.lanes import Person, WorkspaceFacts
@@ -14,7 +15,7 @@ from onboarding.models import ProductionReview, ReviewStage, SandboxRequest, Sta
 from usage.models import HourlyUsage, StatusClass, WorkspaceUsage
 from webhooks.models import Endpoint
 from webhooks.selectors import webhook_acknowledged_subquery
-from workspaces.models import Membership, Workspace
+from workspaces.models import Invitation, Membership, Workspace
 from workspaces.roles import Role
 
 # At most this many people are loaded to name who a step waits on.
@@ -48,15 +49,25 @@ def load_facts(workspace) -> WorkspaceFacts:
         live_keys=Subquery(ApiKey.objects.filter(
             workspace=OuterRef("pk"), environment=Environment.PRODUCTION).active()
             .values("workspace").annotate(n=Count("pk")).values("n")[:1]),
+        # Every role held in the organization, however many members: whether a review
+        # stage waits on a role nobody holds must not depend on PEOPLE_LIMIT.
+        roles_held=ArraySubquery(
+            Membership.objects.active().filter(organization=OuterRef("organization"))
+            .annotate(role=Func(F("roles"), function="unnest")).values("role").distinct()),
+        roles_invited=ArraySubquery(
+            Invitation.objects.pending().filter(organization=OuterRef("organization"))
+            .annotate(role=Func(F("roles"), function="unnest")).values("role").distinct()),
         **{f"stage_{kind}": Subquery(ReviewStage.objects.filter(
             review__workspace=OuterRef("pk"), kind=kind).values("status")[:1])
            for kind in StageKind.values},
     ).values("sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
              "webhook_acknowledged_at", "production_approved_at", "review_started_at",
              "first_live_key_at", "first_live_call_at", "production_webhook_at", "live_keys",
-             *(f"stage_{kind}" for kind in StageKind.values)).get())
+             "roles_held", "roles_invited", *(f"stage_{kind}" for kind in StageKind.values)).get())
     stages = tuple((kind, progress.pop(f"stage_{kind}")) for kind in StageKind.values)
     progress["live_keys"] = progress["live_keys"] or 0
+    progress["roles_held"] = frozenset(progress["roles_held"])
+    progress["roles_invited"] = frozenset(progress["roles_invited"])
     latest = (SandboxRequest.objects.for_workspace(workspace)
               .only("status", "created_at", "decided_at", "reason").first())
     people = (Membership.objects.for_organization(workspace.organization_id)

@@ -48,10 +48,20 @@ class WorkspaceFacts:
     first_live_call_at: datetime | None = None  # the first successful call the gateway reported
     production_webhook_at: datetime | None = None
     live_keys: int = 0  # active production keys
+    # Every role some active member of the organization holds; None: read it off `people`
+    # (which is capped at a few dozen people, so facts.py loads this separately).
+    roles_held: frozenset[str] | None = None
+    roles_invited: frozenset[str] = frozenset()  # roles of the pending invitations
 
     @property
     def sandbox_approved(self) -> bool:
         return self.sandbox_approved_at is not None or self.sandbox_status == "approved"
+
+    def holds(self, role: str) -> bool:
+        """Whether anyone in the organization holds this role."""
+        if self.roles_held is not None:
+            return role in self.roles_held
+        return any(role in person.roles for person in self.people)
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,7 @@ class Lane:
     stages: tuple["StageLine", ...] = ()  # the production review's, once it started
     # Where the button leads instead when the page shown is already the lane's page.
     alternate: tuple[str, str, tuple[str, ...]] | None = None  # (button, url name, args)
+    query: tuple[tuple[str, str], ...] = ()  # added to the button's URL: the form's initial
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,7 @@ class StageLine:
     owner: str  # "you", names with their role, or the role nobody holds yet
     yours: bool  # the viewer owns it and it is theirs to act on
     waits_on: str  # who the stage waits on now; "" once approved
+    missing: tuple[str, ...] = ()  # roles the stage needs that nobody holds yet
 
 
 @dataclass(frozen=True)
@@ -208,20 +220,45 @@ def _owner(facts, capability, viewer_roles) -> tuple[bool, str]:
     return False, _holders(facts, roles) or _nobody(roles)
 
 
-def _invite_instead(facts, capability, viewer_roles, step: Step) -> Lane | None:
-    """Nobody can take the step: Owners are offered to invite someone, others told who can."""
-    roles = _roles_for(capability)
-    if _holders(facts, roles):
-        return None
-    role = Role(roles[0]).label.lower()
-    if "members.manage" in capabilities_of(viewer_roles):
-        return Lane(step.key, step.title, f"{step.title} needs a {role}; nobody holds that "
-                    "role yet.", f"Invite a {role}", "invitations", (facts.organization_slug,),
-                    yours=True, owner="you")
-    return Lane(step.key, step.title, f"{step.title} needs a {role}; nobody holds that role "
-                "yet. An Owner of the organization can invite one.", "See the organization",
-                "organization_home", (facts.organization_slug,), yours=False,
-                owner=f"an Owner to invite a {role}")
+# Review checks that pass only once someone in the organization holds a role.
+ROLE_CHECKS = {"billing_contact": Role.BILLING_CONTACT, "security_owner": Role.SECURITY_OWNER,
+               "compliance_contact": Role.COMPLIANCE}
+
+
+def _a(label: str) -> str:
+    return f"{'an' if label[0] in 'AEIOU' else 'a'} {label}"
+
+
+def missing_roles(facts: WorkspaceFacts, stage) -> tuple[str, ...]:
+    """The roles a review stage needs that nobody in the organization holds: its named
+    owner when an Owner may not fill it in instead, and the roles its checks ask for."""
+    needed = [] if stage.owner_too or any(facts.holds(r) for r in stage.owner_roles) \
+        else list(stage.owner_roles[:1])
+    needed += [ROLE_CHECKS[check] for check in stage.checks if check in ROLE_CHECKS]
+    return tuple(dict.fromkeys(r.value for r in needed if not facts.holds(r)))
+
+
+def _missing_line(facts: WorkspaceFacts, missing, viewer_roles) -> tuple[tuple[str, ...], str]:
+    """(roles still to invite, who the stage waits on) for a stage missing roles: an
+    invited role waits on its invitee accepting; another on an Owner inviting one."""
+    to_invite = tuple(r for r in missing if r not in facts.roles_invited)
+    if not to_invite:
+        return (), f"the invited {Role(missing[0]).label} to accept"
+    who = ("you" if "members.manage" in capabilities_of(viewer_roles) else
+           _holders(facts, [Role.OWNER]) or "an Owner")
+    return to_invite, f"{who} to invite {_a(Role(to_invite[0]).label)}"
+
+
+def _invite_lane(facts: WorkspaceFacts, line: "StageLine", lines) -> Lane:
+    """An Owner's lane when a stage needs a role nobody holds: invite one, the invitation
+    form prefilled with that role."""
+    labels = [Role(r).label for r in line.missing]
+    needs = " and ".join(_a(label) for label in labels)
+    return Lane(f"review_invite_{line.missing[0]}", f"Invite {_a(labels[0])}",
+                f"{line.title} needs {needs}; nobody in {facts.organization_name} holds "
+                f"{'that role' if len(labels) == 1 else 'those roles'} yet.",
+                f"Invite {_a(labels[0])}", "invitations", (facts.organization_slug,),
+                yours=True, owner="you", stages=lines, query=(("role", line.missing[0]),))
 
 
 def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
@@ -244,10 +281,15 @@ def review_lines(facts: WorkspaceFacts, viewer_roles) -> tuple[StageLine, ...]:
             owner = "you" if mine else (named or _holders(facts, stage.submitters)
                                          or _nobody(stage.owner_roles))
             waiting = owner
+        missing = missing_roles(facts, stage) if status in ACTIONABLE else ()
+        if missing:
+            missing, waiting = _missing_line(facts, missing, viewer_roles)
+            # An Owner's part is to invite; a named owner still fills in what they can.
+            mine = mine and not (missing and "members.manage" in capabilities_of(viewer_roles))
         waits_on = ("" if status == "approved" else
                     "a platform reviewer" if status == "submitted" else waiting)
         lines.append(StageLine(stage.kind, stage.title, status, STATUS_LABELS[status], owner,
-                               mine and status in ACTIONABLE, waits_on))
+                               mine and status in ACTIONABLE, waits_on, missing))
     return tuple(lines)
 
 
@@ -261,7 +303,11 @@ def _review_lane(facts: WorkspaceFacts, viewer_roles, viewer_mfa: bool) -> Lane:
                     "The audit-ready checks wait on your two-factor authentication: every "
                     "Owner and Technical lead needs it on.", "Turn on two-factor "
                     "authentication", "mfa_index", (), yours=True, owner="you", stages=lines)
+    can_invite = "members.manage" in capabilities_of(viewer_roles)
     for line in lines:
+        # A stage nobody can complete comes first for an Owner: inviting takes days.
+        if line.missing and can_invite:
+            return _invite_lane(facts, line, lines)
         if line.yours:
             sentence = ("A platform reviewer asked for changes: edit the fields they named and "
                         "resubmit." if line.status == "changes_requested" else
@@ -296,10 +342,6 @@ def next_lane(facts: WorkspaceFacts, viewer_roles, viewer_mfa: bool = True) -> L
             return _review_lane(facts, viewer_roles, viewer_mfa)
         if done_at is None:
             yours, owner = _owner(facts, step.capability, viewer_roles)
-            if not yours:
-                invite = _invite_instead(facts, step.capability, viewer_roles, step)
-                if invite:
-                    return invite
             sentence = step.sentence if yours else \
                 f"{step.title} is waiting on {owner}."
             return Lane(step.key, step.title, sentence, step.button, step.url_name,

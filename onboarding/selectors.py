@@ -1,12 +1,15 @@
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django.urls import reverse
 
-from accounts.access import AccessKey, access_state
+from accounts.access import AccessFacts, AccessKey, OrganizationFact, access_state
 from onboarding.facts import load_facts
 from onboarding.lanes import Lane, WorkspaceFacts, next_lane
-from workspaces.models import Membership, Workspace
-from workspaces.roles import Role
+from workspaces.models import Membership, Workspace, WorkspaceUserObjectPermission
+from workspaces.roles import Role, roles_in_workspace
 from workspaces.selectors import access_facts_for
 
 
@@ -41,8 +44,14 @@ def _viewer_mfa(user, facts: WorkspaceFacts, roles) -> bool:
     return user.has_second_factor
 
 
+def lane_url(lane: Lane) -> str:
+    """Where a lane's button leads, with the initial values its form reads."""
+    url = reverse(lane.url_name, args=lane.url_args)
+    return f"{url}?{urlencode(lane.query)}" if lane.query else url
+
+
 def _from_lane(lane: Lane, workspace_name: str, path: str = "") -> Banner:
-    button, url = lane.button, reverse(lane.url_name, args=lane.url_args)
+    button, url = lane.button, lane_url(lane)
     if url == path and lane.alternate:
         # The button leads somewhere new: not to the page already shown.
         button, url_name, args = lane.alternate
@@ -69,11 +78,21 @@ def banner_for(request) -> Banner:
     organization = getattr(request, "organization", None)
     if organization is not None:
         # An organization's page: its own first workspace, found through the
-        # (organization, ...) index, and the member already resolved for the page.
-        workspace = visible.filter(organization=organization).order_by("name").first()
-        if workspace is not None:
-            lane = next_lane(workspace_facts(request, workspace), request.membership.roles)
-            return _from_lane(lane, f"{organization.name} · {workspace.name}")
+        # (organization, ...) index, and the member already resolved for the page; never
+        # another organization's lane, even when this one has no workspace for them.
+        workspace = (visible.filter(organization=organization).order_by("name")
+                     .annotate(grants=ArraySubquery(
+                         WorkspaceUserObjectPermission.objects.filter(
+                             user=request.user, content_object=OuterRef("pk"))
+                         .values("permission__codename"))).first())
+        if workspace is None:
+            return _no_workspace(organization, request.membership)
+        # The member's roles in that workspace (its grants came with the row).
+        roles = roles_in_workspace(request.membership.roles, request.membership.restricted,
+                                   set(workspace.grants)) or ()
+        facts = workspace_facts(request, workspace)
+        lane = next_lane(facts, roles, _viewer_mfa(request.user, facts, roles))
+        return _from_lane(lane, f"{organization.name} · {workspace.name}", request.path)
     workspace = visible.order_by("organization__name", "name").first()
     if workspace is not None:
         roles = (Membership.objects.active().filter(user=request.user,
@@ -84,6 +103,18 @@ def banner_for(request) -> Banner:
         return _from_lane(lane, f"{workspace.organization.name} · {workspace.name}",
                           request.path)
     return _from_access(request)
+
+
+def _no_workspace(organization, membership) -> Banner:
+    """An organization with no workspace the member may open: the access page's own
+    "no workspace yet" state for that organization."""
+    state = access_state(AccessFacts(
+        email="", email_verified=True, organizations=(OrganizationFact(
+            organization.name, organization.slug, (), (),
+            membership.can("workspaces.manage")),)))
+    return Banner(state.headline, state.sentence, state.step.label,
+                  reverse(state.step.url_name, args=state.step.args), state.step.method,
+                  membership.can("workspaces.manage"), organization.name)
 
 
 def _from_access(request) -> Banner:

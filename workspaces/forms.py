@@ -41,10 +41,19 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.workspace_list = list(organization.workspaces.order_by("name"))
         self.fields["workspaces"].queryset = organization.workspaces.order_by("name")
+        slugs = self.initial.pop("workspace_slugs", ())
+        self.initial["workspaces"] = [w.pk for w in self.workspace_list if w.slug in slugs]
         for workspace in self.workspace_list:
             self.fields[f"role_in_{workspace.pk}"] = forms.ChoiceField(
                 required=False, label=f"Role in {workspace.name}",
                 choices=[("", "Organization roles"), *((r.value, r.label) for r in Role)])
+
+    @staticmethod
+    def initial_from(query) -> dict:
+        """Initial values from a link's query: roles by value, workspaces by slug; anything
+        unknown is ignored (the form still validates what is submitted)."""
+        return {"roles": [r for r in query.getlist("role") if r in Role.values],
+                "workspace_slugs": query.getlist("workspace")}
 
     def workspace_roles(self) -> dict:
         """{workspace: [role]} for the workspaces given a role of their own."""

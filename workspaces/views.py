@@ -265,7 +265,10 @@ def organization_leave(request):
 @org_view("members.manage")
 @reauthentication_required(enabled=_grants_owner, allow_get=True)
 def invitations(request):
-    form = InviteForm(request.POST or None, organization=request.organization)
+    # "Invite a Billing contact" links here with ?role=billing_contact (and ?workspace=
+    # <slug> for a grant in one workspace): the form starts with those ticked.
+    form = InviteForm(request.POST or None, organization=request.organization,
+                      initial=InviteForm.initial_from(request.GET))
     if request.method == "POST":
         result = _submit(form, lambda d: invite_member(
             actor=request.user, organization=request.organization, email=d["email"],

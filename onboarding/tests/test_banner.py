@@ -114,3 +114,45 @@ def test_anonymous_pages_show_no_banner(client):
 
     assert 'data-testid="lane-banner"' not in text
     assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.OWNER, Role.DEVELOPER])
+def test_an_organization_page_never_shows_another_organizations_lane(
+        client, workspace, owner, organization_factory, membership_factory, role):
+    # given a person in two organizations: "Aardvark" (first by name) with a workspace,
+    # and "Zebra" with none
+    workspace.organization.name = "Aardvark"
+    workspace.organization.save(update_fields=["name"])
+    zebra = organization_factory(name="Zebra", created_by=owner)
+    membership_factory(user=owner, organization=zebra, roles=[role])
+    client.force_login(owner)
+
+    # when they open Zebra's pages
+    text = client.get(reverse("organization_home", args=[zebra.slug])).content.decode()
+
+    # then the banner is Zebra's, and says nothing of Aardvark's workspace
+    banner = re.search(r'data-testid="lane-banner".*?</section>', text, re.S)[0]
+    assert "Aardvark" not in banner and workspace.name not in banner
+    assert "Attached to Zebra; no workspace yet" in banner
+    assert ("Create a workspace" if role == Role.OWNER else "See who can create one") in banner
+
+
+@pytest.mark.django_db
+def test_each_organizations_pages_show_their_own_workspaces_lane(
+        client, workspace, owner, workspace_factory, membership_factory, organization_factory):
+    zebra = organization_factory(name="Zebra", created_by=owner)
+    membership_factory(user=owner, organization=zebra, roles=[Role.OWNER])
+    stripes = workspace_factory(organization=zebra, name="Stripes")
+    services.request_sandbox_access(actor=owner, workspace=stripes, use_case="x" * 30,
+                                    expected_monthly_calls=5, product_areas=["accounts"])
+    client.force_login(owner)
+
+    pages = {org.slug: client.get(reverse("members", args=[org.slug])).content.decode()
+             for org in (workspace.organization, zebra)}
+
+    assert f"{workspace.organization.name} · {workspace.name}" in pages[
+        workspace.organization.slug]
+    assert "Request sandbox access" in pages[workspace.organization.slug]
+    assert "Zebra · Stripes" in pages[zebra.slug]
+    assert "Issue your first sandbox key" in pages[zebra.slug]

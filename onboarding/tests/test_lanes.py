@@ -103,20 +103,6 @@ def test_a_step_names_the_owner_when_only_an_owner_holds_its_role():
     assert (lane.key, lane.owner) == ("production_review", "Sam (owner)")
 
 
-@pytest.mark.parametrize("roles", [[Role.BILLING_CONTACT],
-                                   [Role.SECURITY_OWNER, Role.BILLING_CONTACT]])
-def test_a_member_who_cannot_invite_is_sent_to_the_organization_when_nobody_holds_the_role(
-        roles):
-    nobody = facts(**APPROVED, people=())
-
-    lane = next_lane(nobody, roles)
-
-    assert (lane.button, lane.url_name) == ("See the organization", "organization_home")
-    assert lane.sentence == ("Issue your first sandbox key needs a technical lead; nobody "
-                             "holds that role yet. An Owner of the organization can invite one.")
-    assert (lane.yours, lane.owner) == (False, "an Owner to invite a technical lead")
-
-
 def test_checklist_marks_done_current_waiting_and_upcoming():
     items = checklist(facts(sandbox_status="pending", sandbox_requested_at=T), [Role.OWNER])
 
@@ -172,19 +158,21 @@ def stages(consent="not_started", billing="not_started", integration="not_starte
     # Nobody fills in the integration verification: the portal submits it.
     (stages(consent="approved"), [Role.TECHNICAL_LEAD], "production_review",
      "Production review in progress", False, "Bea (billing contact)"),
-    # An Owner may fill in consent and billing, but their named owners come first...
-    (stages(), [Role.OWNER], "production_review", "Production review in progress", False,
-     "Cora (compliance / audit), Tess (technical lead)"),
-    # ...and a stage nobody else holds is the Owner's to do.
-    (stages(billing="changes_requested"), [Role.OWNER], "review_billing",
-     "Billing setup: yours to do", True, "you"),
+    # An Owner may fill in consent and billing, but their named owners come first; the
+    # Owner invites the Security owner the audit-ready checks need and nobody holds...
+    (stages(), [Role.OWNER], "review_invite_security_owner", "Invite a Security owner", True,
+     "you"),
+    # ...and the Billing contact billing setup needs (the Owner may fill it in, but its
+    # checks ask for one).
+    (stages(billing="changes_requested"), [Role.OWNER], "review_invite_billing_contact",
+     "Invite a Billing contact", True, "you"),
     (stages(), [Role.BILLING_CONTACT], "review_billing", "Billing setup: yours to do", True,
      "you"),
     (stages(), [Role.DEVELOPER], "production_review", "Production review in progress", False,
      "Cora (compliance / audit), Tess (technical lead)"),
 ])
 def test_the_started_review_lane_for_every_viewer(review, roles, key, title, yours, owner):
-    people = TEAM if key != "review_billing" or Role.OWNER not in roles else TEAM[:-1]
+    people = TEAM if key != "review_invite_billing_contact" else TEAM[:-1]
     lane = next_lane(facts(**READY, review_stages=review, people=people), roles)
 
     assert (lane.key, lane.title, lane.yours, lane.owner) == (key, title, yours, owner)
@@ -207,12 +195,12 @@ def test_review_lines_name_each_stage_owner_and_who_it_waits_on():
          False, "its sandbox checks"),
         ("Audit-ready checks", "Not started",
          "a security owner, and nobody holds that role yet", False,
-         "a security owner, and nobody holds that role yet"),
+         "Sam Owner (owner) to invite a Security owner"),
     ]
     assert next_lane(given, [Role.DEVELOPER]).sentence == (
         "Production review is waiting on a platform reviewer for consent review; "
-        "its sandbox checks for integration verification; a security owner, and nobody "
-        "holds that role yet for audit-ready checks.")
+        "its sandbox checks for integration verification; Sam Owner (owner) to invite a "
+        "Security owner for audit-ready checks.")
 
 
 @pytest.mark.parametrize(("roles", "mfa", "key"), [
@@ -259,3 +247,82 @@ def test_lanes_imports_no_model_no_query_and_no_request():
     assert result.stdout.split() == ["onboarding", "onboarding.lanes", "onboarding.review",
                                      "onboarding.review.catalog", "workspaces",
                                      "workspaces.roles"]
+
+
+SID = Person("Sid", (Role.SECURITY_OWNER,))
+BEA = Person("Bea", (Role.BILLING_CONTACT,))
+CORA = Person("Cora", (Role.COMPLIANCE,))
+
+
+@pytest.mark.parametrize(("people", "review", "key", "button", "query"), [
+    # Alone, the Owner fills in the consent review first (an Owner may)...
+    ((OWNER,), stages(), "review_consent", "Open consent review", ()),
+    # ...then billing setup needs a Billing contact, which nobody holds.
+    ((OWNER,), stages(consent="submitted"), "review_invite_billing_contact",
+     "Invite a Billing contact", (("role", "billing_contact"),)),
+    # Billing has its contact; the audit-ready checks need a Security owner...
+    ((OWNER, BEA, CORA), stages(consent="approved"), "review_invite_security_owner",
+     "Invite a Security owner", (("role", "security_owner"),)),
+    # ...and a compliance contact.
+    ((OWNER, BEA, SID), stages(consent="approved", billing="submitted"),
+     "review_invite_compliance", "Invite a Compliance / audit", (("role", "compliance"),)),
+    # Every role held: nothing to invite, the review waits on its reviewers.
+    ((OWNER, BEA, SID, CORA), stages(consent="submitted", billing="submitted",
+                                     audit="submitted"), "production_review",
+     "Open the production review", ()),
+    # A stage already with the reviewers or approved asks for nobody.
+    ((OWNER,), stages(consent="approved", billing="approved", audit="submitted"),
+     "production_review", "Open the production review", ()),
+])
+def test_an_owner_is_offered_to_invite_the_role_a_review_stage_needs_and_nobody_holds(
+        people, review, key, button, query):
+    lane = next_lane(facts(**READY, review_stages=review, people=people), [Role.OWNER])
+
+    assert (lane.key, lane.button, lane.query) == (key, button, query)
+    if query:
+        assert (lane.url_name, lane.url_args, lane.yours) == ("invitations", ("acme",), True)
+
+
+def test_the_invite_lane_says_which_roles_are_missing():
+    lane = next_lane(facts(**READY, people=(OWNER, BEA), review_stages=stages(
+        consent="approved", billing="approved")), [Role.OWNER])
+
+    assert (lane.title, lane.sentence) == (
+        "Invite a Security owner", "Audit-ready checks needs a Security owner and a "
+        "Compliance / audit; nobody in Acme holds those roles yet.")
+
+
+@pytest.mark.parametrize("roles", [[Role.TECHNICAL_LEAD], [Role.COMPLIANCE, Role.VIEWER]])
+def test_others_are_told_which_owner_can_invite_the_missing_role(roles):
+    given = facts(**READY, people=(OWNER, Person("Tess", (Role.TECHNICAL_LEAD,))),
+                  review_stages=stages(consent="submitted"))
+
+    lane = next_lane(given, roles)
+
+    assert (lane.key, lane.yours) == ("production_review", False)
+    assert "Sam Owner (owner) to invite a Billing contact for billing setup" in lane.sentence
+
+
+def test_roles_held_across_the_whole_organization_count_beyond_the_people_named():
+    # given a billing contact among members too many to name
+    given = facts(**READY, people=(OWNER,), review_stages=stages(consent="submitted"),
+                  roles_held=frozenset({Role.OWNER, Role.BILLING_CONTACT, Role.SECURITY_OWNER,
+                                        Role.COMPLIANCE}))
+
+    lane = next_lane(given, [Role.OWNER])
+
+    assert lane.key == "review_billing"
+
+
+def test_a_role_already_invited_waits_on_the_invitee_not_on_another_invitation():
+    given = facts(**READY, people=(OWNER, SID, CORA), roles_invited=frozenset({"billing_contact"}),
+                  review_stages=stages(consent="submitted"))
+
+    lane = next_lane(given, [Role.OWNER])
+    (billing,) = [line for line in lane.stages if line.kind == "billing"]
+
+    # the Owner may fill in billing setup meanwhile
+    assert (lane.key, lane.query) == ("review_billing", ())
+    assert (billing.missing, billing.yours) == ((), True)
+    assert next_lane(given, [Role.DEVELOPER]).stages[1].waits_on == (
+        "the invited Billing contact to accept")

@@ -50,3 +50,29 @@ def test_a_tiny_scale_data_set_has_every_count_and_one_large_organization(client
 def test_the_factor_must_be_a_share_of_the_full_set():
     with pytest.raises(CommandError, match="factor must be in"):
         call_command("build_scale_data", "--factor", "2")
+
+
+def _schema(tables):
+    """Every index and constraint of these tables, by name and definition."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+            "WHERE indrelid::regclass::text = ANY(%s) UNION ALL "
+            "SELECT conname, pg_get_constraintdef(oid) || convalidated::text "
+            "FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2",
+            [tables, tables])
+        return cursor.fetchall()
+
+
+@pytest.mark.django_db
+def test_the_bulk_load_puts_back_every_index_and_constraint_it_set_aside():
+    tables = ["usage_callrecord", "keys_apikey", "workspaces_membership", "accounts_user",
+              "webhooks_delivery", "webhooks_attempt", "audit_auditevent"]
+    before = _schema(tables)
+    assert any(name == "usage_call_request_id_unique" for name, _ in before)
+
+    call_command("build_scale_data", "--factor", "0.0002", stdout=StringIO())
+
+    assert _schema(tables) == before

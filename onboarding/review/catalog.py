@@ -7,7 +7,7 @@ Pure: imports neither the ORM nor the request, and is tested by tables.
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from workspaces.roles import Role
+from workspaces.roles import Role, capabilities_of
 
 REQUIRED_ENDPOINTS = ("/v1/ping", "/v1/accounts", "/v1/transactions")
 ERROR_RATE_LIMIT = 0.05
@@ -79,6 +79,9 @@ class Stage:
     owner_too: bool = False  # an organization Owner may also fill it in and submit it
     # Who makes the portal's checks pass, for a stage nobody fills in.
     evidence_from: tuple[Role, ...] = ()
+    # Capabilities (any one) that let a member read the stage's contents: answers, files,
+    # checks, evidence, notes and decisions. The matrix's column the contents belong to.
+    read_with: tuple[str, ...] = ()
 
     @property
     def submitters(self) -> tuple[Role, ...]:
@@ -93,23 +96,42 @@ class Stage:
         """Who fills it in, as the docs and the overview say it."""
         if self.by_portal:
             return "Nobody: the portal submits it from sandbox activity"
-        labels = [role.label for role in self.submitters]
-        return labels[0] if len(labels) == 1 else \
-            f"{', '.join(labels[:-1])} or {labels[-1]}"
+        return _either([role.label for role in self.submitters])
+
+    @property
+    def readers(self) -> tuple[Role, ...]:
+        """The roles that may read the stage's contents, in the matrix's order."""
+        return tuple(role for role in Role if capabilities_of([role]) & set(self.read_with))
+
+    @property
+    def readers_label(self) -> str:
+        """Who reads the stage's contents, as the docs and the stage page say it."""
+        return _either([role.label for role in self.readers])
+
+
+def _either(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
 
 
 STAGES = (
+    # Submitted by the consent review column's roles, who read it.
     Stage("consent", "Consent review", (Role.COMPLIANCE, Role.TECHNICAL_LEAD),
           ("scopes", "consent_duration", "revocation", "privacy_policy_url", "terms_url",
-           "consent_screen", "screenshot"), (), owner_too=True),
+           "consent_screen", "screenshot"), (), owner_too=True,
+          read_with=("review.submit",)),
+    # The billing profile's legal name, address, tax ID and email: the billing column.
     Stage("billing", "Billing setup", (Role.BILLING_CONTACT,), ("plan",),
-          ("billing_contact", "billing_profile"), owner_too=True),
+          ("billing_contact", "billing_profile"), owner_too=True, read_with=("billing.read",)),
+    # Its key-age check names keys of both environments; compliance reviews it too.
     Stage("integration", "Integration verification", (), (),
           (*(f"endpoint:{e}" for e in REQUIRED_ENDPOINTS), "webhook_acknowledged",
-           "error_rate", "key_age"), evidence_from=(Role.TECHNICAL_LEAD,)),
+           "error_rate", "key_age"), evidence_from=(Role.TECHNICAL_LEAD,),
+          read_with=("production.read", "review.submit")),
+    # The security questionnaire and who lacks two-factor authentication: audit readers.
     Stage("audit", "Audit-ready checks", (Role.SECURITY_OWNER,),
           (*(key for pair in QUESTIONS for key in (pair[0], f"{pair[0]}_why")), "attachment"),
-          ("security_owner", "compliance_contact", "mfa", "audit_exported")),
+          ("security_owner", "compliance_contact", "mfa", "audit_exported"),
+          read_with=("audit.read",)),
 )
 BY_KIND = {stage.kind: stage for stage in STAGES}
 
@@ -146,6 +168,13 @@ def item_label(key: str) -> str:
 def owns(kind: str, roles) -> bool:
     """Whether a member with these roles may fill in and submit this stage."""
     return any(role in roles for role in BY_KIND[kind].submitters)
+
+
+def may_read(kind: str, roles) -> bool:
+    """Whether a member with these roles (in the workspace) may read the stage's answers,
+    files, checks, evidence, notes and decisions; everyone else who may open the
+    workspace sees only its title, status and owners."""
+    return bool(capabilities_of(roles) & set(BY_KIND[kind].read_with))
 
 
 def named_owner(kind: str, roles) -> bool:

@@ -74,10 +74,12 @@ def _person(user) -> dict | None:
     return {"name": user.display_name, "email": user.email} if user else None
 
 
-def dossier(workspace) -> dict:
+def dossier(workspace, roles) -> dict:
     """The whole review as data (times as datetimes, for DjangoJSONEncoder): every
-    stage's answers, evidence, decisions, reviewers and times; no stages before the
-    review starts. Three queries whatever its history."""
+    stage's answers, evidence, decisions, reviewers and times for a reader with these
+    roles in the workspace, and only the title, status and owners of a stage they may not
+    read (catalog.may_read); no stages before the review starts. Three queries whatever
+    its history."""
     review = (ProductionReview.objects.select_related("started_by")
               .filter(workspace=workspace).first())
     head = {"organization": {"name": workspace.organization.name,
@@ -95,16 +97,26 @@ def dossier(workspace) -> dict:
         **head,
         "started_at": review.started_at, "started_by": _person(review.started_by),
         "production_approved_at": review.approved_at,
-        "stages": [_stage(by_kind[spec.kind], spec) for spec in catalog.STAGES
-                   if spec.kind in by_kind],
+        "stages": [_stage(by_kind[spec.kind], spec) if catalog.may_read(spec.kind, roles)
+                   else _summary(by_kind[spec.kind], spec)
+                   for spec in catalog.STAGES if spec.kind in by_kind],
+    }
+
+
+def _summary(stage: ReviewStage, spec: catalog.Stage, *, readable: bool = False) -> dict:
+    """What anyone who may open the workspace reads of a stage: nothing of its contents."""
+    return {
+        "kind": stage.kind, "title": spec.title, "status": stage.status,
+        "status_label": stage.get_status_display(),
+        "owner_roles": [role.label for role in spec.owner_roles],
+        "filled_in_by": spec.owner_label, "readable": readable,
+        "read_by": [role.label for role in spec.readers],
     }
 
 
 def _stage(stage: ReviewStage, spec: catalog.Stage) -> dict:
     return {
-        "kind": stage.kind, "title": spec.title, "status": stage.status,
-        "status_label": stage.get_status_display(),
-        "owner_roles": [role.label for role in spec.owner_roles],
+        **_summary(stage, spec, readable=True),
         "version": stage.version, "answers": stage.answers,
         "screenshot": ({"name": os.path.basename(stage.screenshot.name),
                         "content_type": stage.screenshot_type}

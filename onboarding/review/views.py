@@ -72,9 +72,9 @@ def _editable(current, mine: bool) -> set | None:
 def review_stage(request, stage: str):
     if stage not in StageKind.values:
         raise Http404("No such stage")
-    workspace = request.workspace
+    workspace, roles = request.workspace, request.membership.roles_here
     current = _current(workspace, stage)
-    mine = catalog.owns(stage, request.membership.roles_here)
+    mine = catalog.owns(stage, roles)
     action = request.POST.get("action") if request.method == "POST" else None
     form = _stage_form(request, stage, current, mine, bound=action in DONE)
     problems = []
@@ -97,7 +97,8 @@ def review_stage(request, stage: str):
             target = ["review_stage", stage] if action == "save" else ["review_overview"]
             return redirect(target[0], request.organization.slug, workspace.slug, *target[1:])
     return render_scoped(request, "onboarding/review/stage.html",
-                         _stage_context(workspace, stage, current, form, mine, problems),
+                         _stage_context(workspace, stage, current, form, mine, problems)
+                         if catalog.may_read(stage, roles) else _summary_context(stage, current),
                          status=400 if request.method == "POST" else 200)
 
 
@@ -118,7 +119,7 @@ def _stage_context(workspace, stage: str, current, form, mine: bool, problems) -
     spec, editable = catalog.BY_KIND[stage], _editable(current, mine)
     decisions = _decisions(current)
     return {
-        "spec": spec, "review_stage": current, "form": form, "mine": mine,
+        "spec": spec, "review_stage": current, "form": form, "mine": mine, "readable": True,
         "editable": editable is None or bool(editable),
         "checks": checks_for(stage, workspace) if current else [],
         "problems": problems,
@@ -129,6 +130,13 @@ def _stage_context(workspace, stage: str, current, form, mine: bool, problems) -
         "decisions": decisions,
         "can_submit": current is not None and mine and not current.is_locked,
     }
+
+
+def _summary_context(stage: str, current) -> dict:
+    """A stage's page for a member who may not read its contents: title, status, owners."""
+    spec = catalog.BY_KIND[stage]
+    return {"spec": spec, "review_stage": current, "readable": False,
+            "owner_roles": spec.owner_label, "readers": spec.readers_label}
 
 
 def _current(workspace, stage: str) -> ReviewStage | None:
@@ -144,10 +152,18 @@ def _decisions(current) -> list[dict]:
             for d in current.decisions.order_by("-decided_at", "-id")]
 
 
+def _readable_stage(request, kind: str):
+    """The workspace's stage of this kind, if the member may read its contents: a file of
+    a stage they may not read is not found, like one of another workspace."""
+    if not catalog.may_read(kind, request.membership.roles_here):
+        raise Http404("No such file")
+    return ReviewStage.objects.for_workspace(request.workspace).filter(kind=kind)
+
+
 @workspace_view()
 def review_screenshot(request):
-    current = (ReviewStage.objects.for_workspace(request.workspace)
-               .filter(kind=StageKind.CONSENT).only("screenshot", "screenshot_type").first())
+    current = (_readable_stage(request, StageKind.CONSENT)
+               .only("screenshot", "screenshot_type").first())
     if current is None or not current.screenshot:
         raise Http404("No screenshot")
     return screenshot_response(current)
@@ -155,8 +171,7 @@ def review_screenshot(request):
 
 @workspace_view()
 def review_attachment(request):
-    current = (ReviewStage.objects.for_workspace(request.workspace)
-               .filter(kind=StageKind.AUDIT)
+    current = (_readable_stage(request, StageKind.AUDIT)
                .only("attachment", "attachment_type", "attachment_label").first())
     if current is None or not current.attachment:
         raise Http404("No evidence file")
@@ -177,12 +192,12 @@ def screenshot_response(stage: ReviewStage, field: str = "screenshot") -> FileRe
 
 @workspace_view()
 def review_dossier(request):
-    data = dossier(request.workspace)
+    data = dossier(request.workspace, request.membership.roles_here)
     label = catalog.item_label
     stages = [{**stage, "rows": answer_rows(stage["kind"], stage["answers"]),
                "decisions": [{**d, "changes": [(label(key), reason) for key, reason
                                                in d["requested_changes"].items()]}
-                             for d in stage["decisions"]]}
+                             for d in stage["decisions"]]} if stage["readable"] else stage
               for stage in data["stages"]]
     return render_scoped(request, "onboarding/review/dossier.html", {"dossier": data,
                                                               "stages": stages})
@@ -190,7 +205,7 @@ def review_dossier(request):
 
 @workspace_view()
 def review_dossier_json(request):
-    data = dossier(request.workspace)
+    data = dossier(request.workspace, request.membership.roles_here)
     response = JsonResponse(data, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = (
         f'attachment; filename="production-review-{request.organization.slug}-'

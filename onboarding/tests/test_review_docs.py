@@ -11,12 +11,12 @@ from onboarding.review import catalog
 HEADER = "Filled in and submitted by"
 
 
-def owners_table(slug: str) -> dict[str, str]:
-    """Stage → its last cell, from the page's table whose last column is HEADER."""
+def owners_table(slug: str, header: str = HEADER) -> dict[str, str]:
+    """Stage → its last cell, from the page's table whose last column is `header`."""
     text = (CONTENT_DIR / f"{slug}.md").read_text(encoding="utf-8")
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines)
-                 if line.startswith("| Stage |") and line.rstrip(" |").endswith(HEADER))
+                 if line.startswith("| Stage |") and line.rstrip(" |").endswith(header))
     rows = {}
     for line in lines[start + 2:]:
         if not line.startswith("|"):
@@ -29,6 +29,11 @@ def owners_table(slug: str) -> dict[str, str]:
 @pytest.mark.parametrize("slug", ["getting-started", "sandbox-and-production"])
 def test_the_docs_table_of_who_fills_in_each_stage_is_the_catalogue(slug):
     assert owners_table(slug) == {stage.title: stage.owner_label for stage in catalog.STAGES}
+
+
+def test_the_docs_table_of_who_reads_each_stage_is_the_catalogue():
+    assert owners_table("sandbox-and-production", "Answers, evidence and decisions read by") \
+        == {stage.title: stage.readers_label for stage in catalog.STAGES}
 
 
 @pytest.mark.django_db

@@ -59,7 +59,7 @@ def test_the_json_dossier_holds_every_answer_check_and_decision(
 
 @pytest.mark.django_db
 def test_the_printable_dossier_page(client, workspace, decided, django_assert_max_num_queries):
-    client.force_login(decided.billing)
+    client.force_login(decided.compliance)  # reads every stage
 
     with django_assert_max_num_queries(13):
         text = client.get(url(workspace, "review_dossier")).content.decode()

@@ -157,13 +157,32 @@ def test_the_integration_stage_says_the_portal_submits_it_and_where_to_fix_each_
 @pytest.mark.django_db
 def test_someone_else_sees_the_stage_read_only_and_cannot_change_it(client, workspace, team):
     services.start_production_review(actor=team.owner, workspace=workspace)
-    client.force_login(team.billing)
+    services.save_stage_answers(actor=team.billing, workspace=workspace, kind="billing",
+                                answers={"plan": "growth"})
+    client.force_login(team.compliance)  # reads billing, does not fill it in
+
+    page = client.get(url(workspace, "review_stage", "billing")).content.decode()
+    response = client.post(url(workspace, "review_stage", "billing"),
+                           {"action": "save", "plan": "scale"})
+
+    assert "Only a Billing contact or Owner can fill in" in page
+    assert 'value="save"' not in page and "disabled" in page
+    assert response.status_code == 403
+    assert ReviewStage.objects.get(kind="billing").answers == {"plan": "growth"}
+
+
+@pytest.mark.django_db
+def test_a_member_who_may_not_read_a_stage_can_neither_see_nor_change_it(
+    client, workspace, team
+):
+    services.start_production_review(actor=team.owner, workspace=workspace)
+    client.force_login(team.billing)  # no consent review role
 
     page = client.get(url(workspace, "review_stage", "consent")).content.decode()
     response = client.post(url(workspace, "review_stage", "consent"), CONSENT_FORM)
 
-    assert "Only a Compliance / audit, Technical lead or Owner can fill in" in page
-    assert 'value="save"' not in page and "disabled" in page
+    assert "Filled in by: Compliance / audit, Technical lead or Owner." in page
+    assert 'name="action"' not in page and 'name="terms_url"' not in page
     assert response.status_code == 403
     assert ReviewStage.objects.get(kind="consent").answers == {}
 
@@ -198,12 +217,12 @@ def test_after_a_change_request_only_the_named_fields_are_editable(
 def test_the_screenshot_is_served_only_through_the_view(client, workspace, team,
                                                         member_client):
     services.start_production_review(actor=team.owner, workspace=workspace)
-    viewer, _ = member_client(workspace.organization, Role.VIEWER)
-    assert viewer.get(url(workspace, "review_screenshot")).status_code == 404
+    lead, _ = member_client(workspace.organization, Role.TECHNICAL_LEAD)
+    assert lead.get(url(workspace, "review_screenshot")).status_code == 404
     services.save_stage_answers(actor=team.compliance, workspace=workspace, kind="consent",
                                 answers={}, screenshot=screenshot())
 
-    response = viewer.get(url(workspace, "review_screenshot"))
+    response = lead.get(url(workspace, "review_screenshot"))
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PNG

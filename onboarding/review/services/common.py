@@ -12,6 +12,7 @@ from onboarding.models import ProductionReview, ReviewStage, StageKind
 from onboarding.review import catalog
 from onboarding.reviewers import GROUP
 from workspaces.models import Membership, Workspace
+from workspaces.scoping import member_roles_in, workspace_roles_of
 
 
 def overview_url(workspace: Workspace) -> str:
@@ -24,16 +25,22 @@ def stage_url(workspace: Workspace, kind: str) -> str:
         workspace.organization.slug, workspace.slug, kind])
 
 
-def roles_of(actor, workspace: Workspace) -> list[str]:
-    roles = (Membership.objects.for_organization(workspace.organization_id)
-             .filter(user=actor).values_list("roles", flat=True).first())
-    return list(roles or [])
+def roles_of(actor, workspace: Workspace) -> tuple[str, ...]:
+    """The actor's roles in this workspace, as the tenancy resolver reads them (their
+    guardian grants there, else their organization's); empty if they may not open it."""
+    memberships = Membership.objects.for_organization(workspace.organization_id).filter(
+        user=actor)
+    return workspace_roles_of(actor, memberships, [workspace]).get(workspace.pk, ())
 
 
 def emails(workspace: Workspace, roles) -> list[str]:
-    return list(Membership.objects.for_organization(workspace.organization_id)
-                .filter(roles__overlap=list(roles)).order_by("user__email")
-                .values_list("user__email", flat=True))
+    """Addresses of the members holding any of these roles in this workspace: a member
+    whose grants leave them out of it, or give them other roles there, is not mailed."""
+    wanted = set(roles)
+    holders = [user_id for user_id, here in member_roles_in(workspace).items()
+               if wanted.intersection(here)]
+    return list(get_user_model().objects.filter(pk__in=holders).order_by("email")
+                .values_list("email", flat=True))
 
 
 def lock_stage(workspace: Workspace, kind: str) -> ReviewStage:

@@ -126,13 +126,19 @@ def workspace_roles_of(user, memberships, workspaces) -> dict[int, tuple[str, ..
     return roles
 
 
-def member_roles_in(workspace: Workspace) -> dict[int, tuple[str, ...]]:
-    """Roles of each active member who may open the workspace, by user id (their grants
-    there, else their organization roles), in two queries whatever the number of members."""
+def grants_on(workspace: Workspace) -> dict[int, set[str]]:
+    """Every user's grants on one workspace, as codenames by user id (one query)."""
     grants: dict[int, set[str]] = {}
     for user_id, codename in get_user_obj_perms_model(Workspace).objects.filter(
             content_object=workspace).values_list("user_id", "permission__codename"):
         grants.setdefault(user_id, set()).add(codename)
+    return grants
+
+
+def member_roles_in(workspace: Workspace) -> dict[int, tuple[str, ...]]:
+    """Roles of each active member who may open the workspace, by user id (their grants
+    there, else their organization roles), in two queries whatever the number of members."""
+    grants = grants_on(workspace)
     roles = {}
     for user_id, organization_roles, restricted in (
             Membership.objects.for_organization(workspace.organization_id)

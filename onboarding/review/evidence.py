@@ -19,7 +19,8 @@ from onboarding.review import catalog
 from usage.models import HourlyUsage, StatusClass
 from webhooks.models import Endpoint
 from workspaces.models import BillingProfile, Membership
-from workspaces.roles import Role
+from workspaces.roles import Role, roles_in_workspace
+from workspaces.scoping import grants_on
 
 MFA_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
@@ -52,12 +53,21 @@ def _org(name: str, workspace) -> str:
     return reverse(name, args=[workspace.organization.slug])
 
 
-def _members(organization) -> list[tuple[str, list[str], bool]]:
+def _members(workspace) -> list[tuple[str, list[str], bool]]:
+    """Members who may open the workspace, with their roles there (guardian grants, else
+    the organization's) and whether two-factor authentication is on; two queries."""
+    grants = grants_on(workspace)
     mfa = Authenticator.objects.filter(user=OuterRef("user"), type__in=MFA_TYPES)
-    rows = (Membership.objects.for_organization(organization).annotate(has_mfa=Exists(mfa))
-            .order_by("user__full_name", "user__email")
-            .values_list("user__full_name", "user__email", "roles", "has_mfa"))
-    return [(name or email, list(roles), has_mfa) for name, email, roles, has_mfa in rows]
+    rows = (Membership.objects.for_organization(workspace.organization_id)
+            .annotate(has_mfa=Exists(mfa)).order_by("user__full_name", "user__email")
+            .values_list("user_id", "user__full_name", "user__email", "roles", "restricted",
+                         "has_mfa"))
+    members = []
+    for user_id, name, email, roles, restricted, has_mfa in rows:
+        here = roles_in_workspace(roles, restricted, grants.get(user_id, ()))
+        if here is not None:
+            members.append((name or email, list(here), has_mfa))
+    return members
 
 
 def _assigned(members, role: Role, key: str, label: str) -> Check:
@@ -69,7 +79,7 @@ def _assigned(members, role: Role, key: str, label: str) -> Check:
 
 def billing_checks(workspace) -> list[Check]:
     """A billing contact is assigned and the organization's billing profile is complete."""
-    members = _members(workspace.organization)
+    members = _members(workspace)
     profile = BillingProfile.objects.filter(organization=workspace.organization).first()
     if profile is None:
         complete = Check("billing_profile", "Billing profile complete", False,
@@ -157,7 +167,7 @@ def _key_age_check(workspace, now) -> Check:
 def audit_checks(workspace) -> list[Check]:
     """Security owner and compliance contact assigned, MFA on for every Owner and
     Technical lead, and the audit log exported at least once."""
-    members = _members(workspace.organization)
+    members = _members(workspace)
     leads = [(name, has_mfa) for name, roles, has_mfa in members
              if Role.OWNER in roles or Role.TECHNICAL_LEAD in roles]
     without = [name for name, has_mfa in leads if not has_mfa]

@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from onboarding.models import ReviewStage
 from onboarding.review import services
+from onboarding.review.evidence import audit_checks, billing_checks
 from onboarding.review.services.common import emails, owner_emails
+from onboarding.tests.factories import turn_on_mfa
 from onboarding.tests.test_review_pages import CONSENT_FORM
 from workspaces.grants import grant
 from workspaces.roles import Role
@@ -114,3 +116,28 @@ def test_only_members_holding_the_role_in_the_workspace_are_mailed(
     assert ("pat@acme.test" in emails(acme["payouts"], [Role.TECHNICAL_LEAD])) is payouts
     assert ("pat@acme.test" in owner_emails(acme["payouts"], "consent")) is payouts
     assert emails(acme["payouts"], [Role.OWNER]) == ["olga@acme.test"]
+
+
+@pytest.mark.django_db
+def test_the_portal_s_checks_count_the_roles_held_in_the_workspace(
+    acme, contractor, membership_factory, user_factory
+):
+    """The contractor leads Checkout without two-factor authentication; a billing contact
+    is restricted to Payouts."""
+    turn_on_mfa(acme["checkout"].created_by)
+    billing = membership_factory(organization=acme["checkout"].organization,
+                                 roles=[Role.BILLING_CONTACT], restricted=True,
+                                 user=user_factory(full_name="Dana Lee"))
+    grant(billing.user, acme["payouts"])
+
+    checks = {name: {c.key: c for c in audit_checks(w) + billing_checks(w)}
+              for name, w in acme.items()}
+
+    assert (checks["checkout"]["mfa"].passed, checks["checkout"]["mfa"].detail) == (
+        False, f"Not yet on for: {contractor.user.display_name}.")
+    assert (checks["payouts"]["mfa"].passed, checks["payouts"]["mfa"].detail) == (
+        True, "On for all 1.")
+    assert checks["checkout"]["billing_contact"].detail == (
+        "Nobody holds the Billing contact role yet; invite one.")
+    assert (checks["payouts"]["billing_contact"].passed,
+            checks["payouts"]["billing_contact"].detail) == (True, "Dana Lee")

@@ -175,9 +175,9 @@ def test_review_pages_cost_the_same_queries_at_10_and_200_members(
                           roles=[list(Role)[index % len(Role)]])
     client.force_login(review.compliance)
     bounds = {url(workspace, "review_stage", "consent"): (10, "<h1>Consent review"),
-              url(workspace, "review_stage", "billing"): (12, "<h1>Billing setup"),
+              url(workspace, "review_stage", "billing"): (13, "<h1>Billing setup"),
               url(workspace, "review_stage", "integration"): (15, "<h1>Integration"),
-              url(workspace, "review_stage", "audit"): (12, "<h1>Audit-ready checks"),
+              url(workspace, "review_stage", "audit"): (13, "<h1>Audit-ready checks"),
               url(workspace, "review_dossier"): (13, "<h1>Production review dossier"),
               url(workspace, "review_dossier_json"): (9, '"kind": "audit"')}
     for page, (bound, text) in bounds.items():

@@ -13,6 +13,7 @@ the caller's own, durable transaction.
 
 import json
 import logging
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -69,15 +70,36 @@ def lease() -> timedelta:
     return timedelta(seconds=max(60.0, 4 * deadline_seconds()))
 
 
+_session = threading.local()  # set while engine_session() holds the setting
+
+
 @contextmanager
 def engine_transaction():
     """One short transaction of the engine (see the module docstring on durability)."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost:
+        if outermost and not getattr(_session, "active", False):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield
+
+
+@contextmanager
+def engine_session():
+    """Many engine transactions in a row (the pump's turns): the durability setting is
+    made once for the connection's session, not once per transaction, and undone after."""
+    if connection.in_atomic_block or getattr(_session, "active", False):
+        yield  # the caller's transaction (a test's) or session decides
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    _session.active = True
+    try:
+        yield
+    finally:
+        _session.active = False
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 # --- Fan-out ---------------------------------------------------------------------
@@ -90,32 +112,44 @@ _D, _A = Delivery._meta.db_table, Attempt._meta.db_table
 _E, _V = Endpoint._meta.db_table, Event._meta.db_table
 
 
+# Fan-out as common table expressions, shared by `fan_out` and the first statement of
+# `claim`: `made` returns the endpoint of each new delivery.
+_FAN_OUT = f"""
+    ev AS (
+        SELECT id, workspace_id, environment, type, endpoint_id FROM {_V}
+        WHERE dispatched_at IS NULL {{only}}
+        ORDER BY created_at, id LIMIT %(fan_out_limit)s FOR UPDATE SKIP LOCKED),
+    made AS (
+        INSERT INTO {_D} (event_id, endpoint_id, kind, status, attempt_count,
+                          next_attempt_at, created_at)
+        SELECT ev.id, ep.id, %(kind)s, %(pending)s, 0, %(now)s, %(created)s
+        FROM ev JOIN {_E} ep ON ep.workspace_id = ev.workspace_id
+            AND ep.environment = ev.environment AND ep.enabled
+        WHERE CASE WHEN ev.endpoint_id IS NOT NULL THEN ep.id = ev.endpoint_id
+                   ELSE ev.type = ANY(ep.event_types) END
+        ON CONFLICT DO NOTHING RETURNING endpoint_id),
+    dispatched AS (
+        UPDATE {_V} SET dispatched_at = %(now)s WHERE id = ANY(ARRAY(SELECT id FROM ev))
+        RETURNING id)"""  # noqa: S608
+
+
+def _fan_out_params(now: datetime, limit: int, event_ids: Iterable[int] | None = None
+                    ) -> dict:
+    return {"event_ids": list(event_ids or []), "fan_out_limit": limit, "now": now,
+            "created": timezone.now(), "kind": DeliveryKind.ORIGINAL,
+            "pending": DeliveryStatus.PENDING}
+
+
 def fan_out(now: datetime, *, event_ids: Iterable[int] | None = None,
             limit: int = SWEEP_BATCH) -> int:
     """Create one original delivery per subscribed enabled endpoint (none twice) for up
     to `limit` undispatched events (those of `event_ids` only, if given); returns how
     many events were fanned out. Runs in the caller's transaction, in one statement."""
-    only = "AND id = ANY(%(ids)s)" if event_ids is not None else ""
+    only = "AND id = ANY(%(event_ids)s)" if event_ids is not None else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"""
-            WITH ev AS (
-                SELECT id, workspace_id, environment, type, endpoint_id FROM {_V}
-                WHERE dispatched_at IS NULL {only}
-                ORDER BY created_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED),
-            made AS (
-                INSERT INTO {_D} (event_id, endpoint_id, kind, status, attempt_count,
-                                  next_attempt_at, created_at)
-                SELECT ev.id, ep.id, %(kind)s, %(pending)s, 0, %(now)s, %(created)s
-                FROM ev JOIN {_E} ep ON ep.workspace_id = ev.workspace_id
-                    AND ep.environment = ev.environment AND ep.enabled
-                WHERE CASE WHEN ev.endpoint_id IS NOT NULL THEN ep.id = ev.endpoint_id
-                           ELSE ev.type = ANY(ep.event_types) END
-                ON CONFLICT DO NOTHING)
-            UPDATE {_V} SET dispatched_at = %(now)s WHERE id IN (SELECT id FROM ev)""",  # noqa: S608
-            {"ids": list(event_ids or []), "limit": limit, "now": now,
-             "created": timezone.now(), "kind": DeliveryKind.ORIGINAL,
-             "pending": DeliveryStatus.PENDING})
-        return cursor.rowcount
+        cursor.execute(f"WITH {_FAN_OUT.format(only=only)} SELECT count(*) FROM dispatched",  # noqa: S608
+                       _fan_out_params(now, limit, event_ids))
+        return cursor.fetchone()[0]
 
 
 def dispatch(event_id: int, *, now: datetime | None = None) -> list[int]:
@@ -160,88 +194,111 @@ def max_in_flight(answers_quickly: bool) -> int:
     return int(settings.WEBHOOK_MAX_IN_FLIGHT_PER_SLOW_ENDPOINT)
 
 
-def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = None
-          ) -> list[Claim]:
+def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = None,
+          fan_out_first: bool = False) -> list[Claim]:
     """Lease the next attempt of up to `limit` due deliveries (of `delivery_ids` only, if
     given), oldest first, never more per endpoint than its in-flight cap allows and
-    never beyond the retry schedule. Runs in the caller's transaction: three statements
-    (endpoints, deliveries, the lease), whatever the batch's size."""
+    never beyond the retry schedule; with `fan_out_first`, fan waiting events out first
+    (as `fan_out`), in the same statement. Runs in the caller's transaction: two
+    statements (lock the endpoints; count, pick and lease), whatever the batch's size."""
     if limit <= 0:
         return []
     only = "AND d.id = ANY(%(ids)s)" if delivery_ids is not None else ""
     params = {"now": now, "ids": list(delivery_ids or []), "pending": DeliveryStatus.PENDING}
+    ctes = [f"""due AS (
+        SELECT d.endpoint_id FROM {_D} d
+        WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s {only})"""]  # noqa: S608
+    if fan_out_first:
+        params.update(_fan_out_params(now, SWEEP_BATCH))
+        # The deliveries just made are not visible to `due` (one snapshot per statement).
+        ctes = [_FAN_OUT.format(only=""), ctes[0],
+                "due_or_made AS (SELECT endpoint_id FROM due UNION SELECT endpoint_id FROM made)"]
     with connection.cursor() as cursor:
         # Endpoints are locked before any delivery, in id order, as every writer of
-        # endpoints does: one claimer at a time counts an endpoint's attempts in flight.
+        # endpoints does: one claimer at a time counts an endpoint's attempts in flight,
+        # and counts them in the next statement, which sees the leases of every claimer
+        # that held the lock before.
         cursor.execute(f"""
+            WITH {", ".join(ctes)}
             SELECT ep.id, ep.answers_quickly, ep.url, ep.secret_encrypted,
-                   ep.previous_secret_encrypted, ep.previous_secret_expires_at,
-                   (SELECT count(*) FROM {_D} f WHERE f.endpoint_id = ep.id
-                    AND f.status = %(pending)s AND f.leased_until > %(now)s)
-            FROM {_E} ep WHERE ep.enabled AND ep.id IN (
-                SELECT d.endpoint_id FROM {_D} d
-                WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s {only})
+                   ep.previous_secret_encrypted, ep.previous_secret_expires_at
+            FROM {_E} ep WHERE ep.enabled
+                AND ep.id IN (SELECT endpoint_id FROM {"due_or_made" if fan_out_first else "due"})
             ORDER BY ep.id FOR UPDATE OF ep""", params)  # noqa: S608
         endpoints = {row[0]: row for row in cursor.fetchall()}
-        room = {pk: max_in_flight(row[1]) - row[6] for pk, row in endpoints.items()
-                if row[6] < max_in_flight(row[1])}
-        if not room:
+        secrets = _readable_secrets(endpoints, now)
+        if not secrets:
             return []
+        caps = {pk: max_in_flight(endpoints[pk][1]) for pk in secrets}
+        until = now + lease()
         # Only endpoints with room are read, so a backlog of one cannot hide the others.
+        # An attempt whose lease ran out (its worker stopped before settling) is recorded
+        # as lost; a delivery with no attempt left in the schedule ends exhausted.
         cursor.execute(f"""
-            SELECT d.id, d.endpoint_id, d.attempt_count, d.leased_until,
-                   e.public_id, e.type, e.created_at, e.data, e.endpoint_id IS NOT NULL
-            FROM {_D} d JOIN {_V} e ON e.id = d.event_id
-            WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s
-                AND d.endpoint_id = ANY(%(room)s) {only}
-            ORDER BY d.next_attempt_at, d.id LIMIT %(n)s FOR UPDATE OF d SKIP LOCKED""",  # noqa: S608
-            {**params, "room": list(room), "n": limit + sum(room.values())})
-        rows = []
-        for row in cursor.fetchall():
-            if room[row[1]] > 0 and len(rows) < limit:
-                room[row[1]] -= 1
-                rows.append(row)
-    # The lease ran out: the worker holding it stopped before settling.
-    lost = [Attempt(delivery_id=pk, number=count, attempted_at=leased - lease(), error=LOST)
-            for pk, _, count, leased, *_ in rows if leased is not None and count]
-    if lost:
-        Attempt.objects.bulk_create(lost, ignore_conflicts=True)
-    spent = [row[0] for row in rows if row[2] >= retry.MAX_ATTEMPTS]
-    if spent:
-        Delivery.objects.filter(pk__in=spent).update(
-            status=DeliveryStatus.EXHAUSTED, next_attempt_at=None, leased_until=None)
-    until = now + lease()
+            WITH cap AS (
+                SELECT c.id, c.cap - (SELECT count(*) FROM {_D} f WHERE f.endpoint_id = c.id
+                    AND f.status = %(pending)s AND f.leased_until > %(now)s) AS room
+                FROM unnest(%(eps)s::bigint[], %(caps)s::int[]) AS c(id, cap)),
+            due AS MATERIALIZED (
+                SELECT d.id, d.endpoint_id, d.attempt_count, d.leased_until, d.next_attempt_at
+                FROM {_D} d
+                WHERE d.status = %(pending)s AND d.next_attempt_at <= %(now)s
+                    AND d.endpoint_id IN (SELECT id FROM cap WHERE room > 0) {only}
+                ORDER BY d.next_attempt_at, d.id LIMIT %(n)s FOR UPDATE OF d SKIP LOCKED),
+            chosen AS (
+                SELECT due.* FROM (
+                    SELECT *, row_number() OVER (PARTITION BY endpoint_id
+                                                 ORDER BY next_attempt_at, id) AS nth
+                    FROM due) due JOIN cap ON cap.id = due.endpoint_id
+                WHERE due.nth <= cap.room ORDER BY due.next_attempt_at, due.id
+                LIMIT %(limit)s),
+            lost AS (
+                INSERT INTO {_A} (delivery_id, number, attempted_at, latency_ms, error,
+                                  response_excerpt, request_headers)
+                SELECT id, attempt_count, leased_until - %(lease)s, 0, %(lost)s, '', '{{}}'
+                FROM chosen WHERE leased_until IS NOT NULL AND attempt_count > 0
+                ON CONFLICT DO NOTHING)
+            UPDATE {_D} d SET
+                status = CASE WHEN c.spent THEN %(exhausted)s ELSE d.status END,
+                attempt_count = d.attempt_count + (NOT c.spent)::int,
+                leased_until = CASE WHEN c.spent THEN NULL ELSE %(until)s::timestamptz END,
+                next_attempt_at = CASE WHEN c.spent THEN NULL ELSE %(until)s::timestamptz END
+            FROM (SELECT *, attempt_count >= %(max)s AS spent FROM chosen) c, {_V} e
+            WHERE d.id = c.id AND e.id = d.event_id
+            RETURNING d.id, d.endpoint_id, d.attempt_count, c.spent, c.next_attempt_at,
+                e.public_id, e.type, e.created_at, e.data, e.endpoint_id IS NOT NULL""",  # noqa: S608
+            {**params, "eps": list(caps), "caps": list(caps.values()),
+             "n": limit + sum(caps.values()), "limit": limit, "lease": lease(),
+             "lost": LOST, "exhausted": DeliveryStatus.EXHAUSTED, "until": until,
+             "max": retry.MAX_ATTEMPTS})
+        rows = sorted(cursor.fetchall(), key=lambda row: (row[4], row[0]))
     timestamp = int(now.timestamp())
-    claims, secrets, unreadable = [], {}, set()
-    for pk, endpoint_id, count, _, public_id, type_, created_at, data, test in rows:
-        if count >= retry.MAX_ATTEMPTS:
-            continue
-        endpoint = endpoints[endpoint_id]
-        if endpoint_id not in secrets:
-            try:
-                secrets[endpoint_id] = _secrets(*endpoint[3:6], now)
-            except signing.InvalidToken:
-                unreadable.add(endpoint_id)
-                secrets[endpoint_id] = None
-        if secrets[endpoint_id] is None:
+    claims = []
+    for pk, endpoint_id, number, spent, _, public_id, type_, created_at, data, test in rows:
+        if spent:
             continue
         body = _body(type_, created_at, json.loads(data) if isinstance(data, str) else data,
                      test)
         headers = signing.headers(secrets[endpoint_id], public_id, timestamp, body)
         headers["user-agent"] = USER_AGENT
-        claims.append(Claim(pk, endpoint_id, count + 1, now, until, endpoint[2], headers, body))
-    if claims:
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {_D} SET attempt_count = attempt_count + 1, "  # noqa: S608
-                           "leased_until = %s, next_attempt_at = %s WHERE id = ANY(%s)",
-                           [until, until, [c.delivery_id for c in claims]])
-    for pk in unreadable:
-        # Retrying cannot help: say so on the endpoint and in the log, and stop.
-        endpoint = Endpoint.objects.get(pk=pk)
-        log.error("webhook endpoint %s: its signing secret cannot be decrypted with any key "
-                  "of WEBHOOK_SECRET_KEYS; endpoint disabled", endpoint.public_id)
-        notices.secret_unreadable(endpoint, now)
+        claims.append(Claim(pk, endpoint_id, number, now, until, endpoints[endpoint_id][2],
+                            headers, body))
     return claims
+
+
+def _readable_secrets(endpoints: dict[int, tuple], now: datetime) -> dict[int, list[str]]:
+    """Each endpoint's live secrets; an endpoint whose secret cannot be decrypted is left
+    out, disabled and reported: retrying cannot help it."""
+    secrets = {}
+    for pk, row in endpoints.items():
+        try:
+            secrets[pk] = _secrets(*row[3:6], now)
+        except signing.InvalidToken:
+            endpoint = Endpoint.objects.get(pk=pk)
+            log.error("webhook endpoint %s: its signing secret cannot be decrypted with any "
+                      "key of WEBHOOK_SECRET_KEYS; endpoint disabled", endpoint.public_id)
+            notices.secret_unreadable(endpoint, now)
+    return secrets
 
 
 # --- Settle ----------------------------------------------------------------------
@@ -264,8 +321,8 @@ def _next_state(claimed: Claim, outcome: Outcome) -> tuple[str, datetime | None]
 
 def settle(results: list[tuple[Claim, Outcome]]) -> list[tuple[Claim, Outcome]]:
     """Write each attempt (once per number) and schedule what comes next; returns the
-    results of claims still current. Runs in the caller's transaction: two statements
-    (the deliveries' next state, the attempt rows), plus the endpoints whose health
+    results of claims still current. Runs in the caller's transaction: one statement
+    (the attempt rows and the deliveries' next state), plus the endpoints whose health
     changes.
 
     This is the one place every attempt's outcome passes through: attempts are
@@ -283,36 +340,45 @@ def settle(results: list[tuple[Claim, Outcome]]) -> list[tuple[Claim, Outcome]]:
     ordered = sorted(latest.values(), key=lambda r: r[0].delivery_id)
     states = [_next_state(c, o) for c, o in ordered]
     with connection.cursor() as cursor:
-        cursor.execute(f"""
-            UPDATE {_D} d SET status = v.status, next_attempt_at = v.next_at,
-                last_attempt_at = v.at, leased_until = NULL
-            FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[],
-                        %s::timestamptz[], %s::timestamptz[])
-                AS v(id, number, leased_until, status, next_at, at), {_E} ep
-            WHERE d.id = v.id AND ep.id = d.endpoint_id AND d.status = %s
-                AND d.attempt_count = v.number AND d.leased_until = v.leased_until
-            RETURNING d.id, {notices.STEADY_SQL}""",  # noqa: S608
-            [[c.delivery_id for c, _ in ordered], [c.number for c, _ in ordered],
-             [c.leased_until for c, _ in ordered], [str(s) for s, _ in states],
-             [n for _, n in states], [c.claimed_at for c, _ in ordered],
-             DeliveryStatus.PENDING])
-        steady = dict(cursor.fetchall())
         # Every attempt is written, current or late, once per number; none of a delivery
         # deleted meanwhile with its endpoint.
         cursor.execute(f"""
-            INSERT INTO {_A} (delivery_id, number, attempted_at, status_code, latency_ms,
-                              error, response_excerpt, request_headers)
-            SELECT v.delivery_id, v.number, v.at, v.code, v.ms, v.error, v.excerpt,
-                   v.headers::jsonb
-            FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::int[], %s::int[],
-                        %s::text[], %s::text[], %s::text[])
-                AS v(delivery_id, number, at, code, ms, error, excerpt, headers)
-            WHERE EXISTS (SELECT 1 FROM {_D} d WHERE d.id = v.delivery_id)
-            ON CONFLICT DO NOTHING""",  # noqa: S608
-            [[c.delivery_id for c, _ in results], [c.number for c, _ in results],
-             [c.claimed_at for c, _ in results], [o.status_code for _, o in results],
-             [o.latency_ms for _, o in results], [o.error[:500] for _, o in results],
-             [o.excerpt for _, o in results], [json.dumps(c.headers) for c, _ in results]])
+            WITH written AS (
+                INSERT INTO {_A} (delivery_id, number, attempted_at, status_code,
+                                  latency_ms, error, response_excerpt, request_headers)
+                SELECT a.delivery_id, a.number, a.at, a.code, a.ms, a.error, a.excerpt,
+                       a.headers::jsonb
+                FROM unnest(%(a_ids)s::bigint[], %(a_numbers)s::int[],
+                            %(a_at)s::timestamptz[], %(a_codes)s::int[], %(a_ms)s::int[],
+                            %(a_errors)s::text[], %(a_excerpts)s::text[],
+                            %(a_headers)s::text[])
+                    AS a(delivery_id, number, at, code, ms, error, excerpt, headers)
+                WHERE a.delivery_id IN (  -- by primary key, not by a scan of every row
+                    SELECT d.id FROM {_D} d WHERE d.id = ANY(%(a_ids)s))
+                ON CONFLICT DO NOTHING)
+            UPDATE {_D} d SET status = v.status, next_attempt_at = v.next_at,
+                last_attempt_at = v.at, leased_until = NULL
+            FROM unnest(%(ids)s::bigint[], %(numbers)s::int[], %(leases)s::timestamptz[],
+                        %(statuses)s::text[], %(next)s::timestamptz[], %(at)s::timestamptz[])
+                AS v(id, number, leased_until, status, next_at, at), {_E} ep
+            WHERE d.id = v.id AND ep.id = d.endpoint_id AND d.status = %(pending)s
+                AND d.attempt_count = v.number AND d.leased_until = v.leased_until
+            RETURNING d.id, {notices.STEADY_SQL}""",  # noqa: S608
+            {"ids": [c.delivery_id for c, _ in ordered],
+             "numbers": [c.number for c, _ in ordered],
+             "leases": [c.leased_until for c, _ in ordered],
+             "statuses": [str(status) for status, _ in states],
+             "next": [next_at for _, next_at in states],
+             "at": [c.claimed_at for c, _ in ordered], "pending": DeliveryStatus.PENDING,
+             "a_ids": [c.delivery_id for c, _ in results],
+             "a_numbers": [c.number for c, _ in results],
+             "a_at": [c.claimed_at for c, _ in results],
+             "a_codes": [o.status_code for _, o in results],
+             "a_ms": [o.latency_ms for _, o in results],
+             "a_errors": [o.error[:500] for _, o in results],
+             "a_excerpts": [o.excerpt for _, o in results],
+             "a_headers": [json.dumps(c.headers) for c, _ in results]})
+        steady = dict(cursor.fetchall())
     current = [(c, o) for c, o in ordered if c.delivery_id in steady]
     for _, outcome in current:
         ATTEMPTS.labels("succeeded" if outcome.succeeded else

@@ -1,4 +1,8 @@
+import html
+
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.safestring import mark_safe
 
 from workspaces.models import BillingProfile
 from workspaces.roles import ROLE_DESCRIPTIONS, Role
@@ -19,6 +23,21 @@ class RoleChoiceField(forms.MultipleChoiceField):
         super().__init__(**kwargs)
 
 
+class PlainSelect(forms.Select):
+    """A select whose options are written in Python, not through a template each: a list
+    of hundreds of workspaces costs microseconds instead of a template render per option.
+    Flat choices only (no groups)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = "".join(
+            f'<option value="{html.escape(str(choice))}"'
+            f'{" selected" if str(choice) in chosen else ""}>{html.escape(str(label))}</option>'
+            for choice, label in self.choices)
+        attributes = flatatt({**self.build_attrs(self.attrs, attrs), "name": name})
+        return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 (escaped above)
+
+
 class NameForm(forms.Form):
     name = forms.CharField(max_length=120)
 
@@ -29,24 +48,62 @@ class NameForm(forms.Form):
 
 
 class InviteForm(forms.Form):
+    """An address, its organization roles, and workspace rows: each names one workspace
+    and, optionally, a role there that replaces the organization roles. The page shows
+    one row (or as many as were filled in) whatever the organization's size, so its cost
+    does not grow with the number of workspaces; "Add a workspace" adds a row (in the
+    browser with portal.js, else by a round trip that keeps what was typed)."""
+
+    ALL, LISTED = "all", "listed"
+    MAX_ROWS = 20
+    ADD_ROW = "add_workspace_row"
+
     email = forms.EmailField(label="Email address", max_length=254)
     roles = RoleChoiceField()
-    workspaces = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple,
-        label="Limit to workspaces",
-        help_text="Leave all unticked to give access to every workspace.",
-    )
+    # Not required: a post without it (an older page, a script) means every workspace.
+    scope = forms.ChoiceField(
+        label="Workspaces", widget=forms.RadioSelect, initial=ALL, required=False, choices=[
+            (ALL, "Every workspace, present and future (rows below only change the role)"),
+            (LISTED, "Only the workspaces in the rows below")])
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.workspace_list = list(organization.workspaces.order_by("name"))
-        self.fields["workspaces"].queryset = organization.workspaces.order_by("name")
+        self.workspace_by_pk = {w.pk: w for w in organization.workspaces.order_by("name")}
         slugs = self.initial.pop("workspace_slugs", ())
-        self.initial["workspaces"] = [w.pk for w in self.workspace_list if w.slug in slugs]
-        for workspace in self.workspace_list:
-            self.fields[f"role_in_{workspace.pk}"] = forms.ChoiceField(
-                required=False, label=f"Role in {workspace.name}",
-                choices=[("", "Organization roles"), *((r.value, r.label) for r in Role)])
+        prefilled = [w for w in self.workspace_by_pk.values() if w.slug in slugs]
+        if prefilled:
+            self.initial["scope"] = self.LISTED
+        rows = (self.count_rows(self.data) if self.is_bound
+                else self.initial.pop("row_count", len(prefilled)))
+        workspace_choices = [("", "Choose a workspace"),
+                             *((w.pk, w.name) for w in self.workspace_by_pk.values())]
+        role_choices = [("", "Organization roles"), *((r.value, r.label) for r in Role)]
+        self.rows = []
+        for i in range(min(max(rows, 1), self.MAX_ROWS)):
+            self.fields[f"row-{i}-workspace"] = forms.TypedChoiceField(
+                coerce=int, required=False, label=f"Workspace {i + 1}", widget=PlainSelect,
+                choices=workspace_choices,
+                initial=prefilled[i].pk if i < len(prefilled) else None)
+            self.fields[f"row-{i}-role"] = forms.ChoiceField(
+                required=False, label=f"Role in workspace {i + 1}", choices=role_choices,
+                widget=PlainSelect)
+            self.rows.append((self[f"row-{i}-workspace"], self[f"row-{i}-role"]))
+
+    @staticmethod
+    def count_rows(data) -> int:
+        """How many rows a submission holds (row-<i>-workspace, i from 0)."""
+        numbers = [int(key.split("-")[1]) for key in data
+                   if key.startswith("row-") and key.endswith("-workspace")
+                   and key.split("-")[1].isdigit()]
+        return max(numbers, default=0) + 1
+
+    @classmethod
+    def with_another_row(cls, data, *, organization) -> "InviteForm":
+        """The form as submitted, with one more row, unbound: nothing is checked yet."""
+        initial = {key: data.getlist(key) if key == "roles" else data.get(key)
+                   for key in data if key != "csrfmiddlewaretoken"}
+        return cls(organization=organization,
+                   initial={**initial, "row_count": cls.count_rows(data) + 1})
 
     @staticmethod
     def initial_from(query) -> dict:
@@ -55,10 +112,40 @@ class InviteForm(forms.Form):
         return {"roles": [r for r in query.getlist("role") if r in Role.values],
                 "workspace_slugs": query.getlist("workspace")}
 
+    def clean(self):
+        data = super().clean()
+        chosen = self._chosen()
+        if len({w.pk for w, _ in chosen}) < len(chosen):
+            raise forms.ValidationError("Choose each workspace in one row only.")
+        if data.get("scope") == self.LISTED and not chosen:
+            raise forms.ValidationError("Choose at least one workspace, or every workspace.")
+        return data
+
+    def _chosen(self) -> list:
+        """(workspace, role or "") of every row that names a workspace."""
+        return [(self.workspace_by_pk[pk], self.cleaned_data.get(f"row-{i}-role") or "")
+                for i in range(len(self.rows))
+                if (pk := self.cleaned_data.get(f"row-{i}-workspace"))]
+
+    def add_error(self, field, error):
+        """The service names "workspaces"; on this form they are the rows: its message
+        goes above them."""
+        if field is None and isinstance(error, forms.ValidationError) and hasattr(
+                error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                super().add_error(name if name in self.fields else None, errors)
+            return
+        super().add_error(field, error)
+
+    def workspaces(self) -> list:
+        """The workspaces the invitation is limited to; none for every workspace."""
+        if self.cleaned_data["scope"] != self.LISTED:
+            return []
+        return [workspace for workspace, _ in self._chosen()]
+
     def workspace_roles(self) -> dict:
         """{workspace: [role]} for the workspaces given a role of their own."""
-        return {w: [self.cleaned_data[f"role_in_{w.pk}"]] for w in self.workspace_list
-                if self.cleaned_data.get(f"role_in_{w.pk}")}
+        return {workspace: [role] for workspace, role in self._chosen() if role}
 
 
 class MemberRolesForm(forms.Form):

@@ -267,12 +267,15 @@ def organization_leave(request):
 def invitations(request):
     # "Invite a Billing contact" links here with ?role=billing_contact (and ?workspace=
     # <slug> for a grant in one workspace): the form starts with those ticked.
-    form = InviteForm(request.POST or None, organization=request.organization,
-                      initial=InviteForm.initial_from(request.GET))
-    if request.method == "POST":
+    if InviteForm.ADD_ROW in request.POST:  # "Add a workspace" without JavaScript
+        form = InviteForm.with_another_row(request.POST, organization=request.organization)
+    else:
+        form = InviteForm(request.POST or None, organization=request.organization,
+                          initial=InviteForm.initial_from(request.GET))
+    if form.is_bound:
         result = _submit(form, lambda d: invite_member(
             actor=request.user, organization=request.organization, email=d["email"],
-            roles=d["roles"], workspaces=d["workspaces"],
+            roles=d["roles"], workspaces=form.workspaces(),
             workspace_roles=form.workspace_roles()))
         if result:
             invitation, created = result

@@ -79,4 +79,5 @@ def test_the_invitation_form_ignores_unknown_roles_and_workspaces_in_the_link(
                       "&workspace=nope").content.decode()
 
     assert re.findall(r'name="roles" value="(\w+)"[^>]*checked', form) == ["developer"]
-    assert re.findall(r'name="workspaces" value="(\d+)"[^>]*checked', form) == [str(other.pk)]
+    assert re.findall(r'<option value="(\d+)" selected>', form) == [str(other.pk)]
+    assert re.findall(r'name="scope" value="(\w+)"[^>]*checked', form) == ["listed"]

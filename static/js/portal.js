@@ -10,6 +10,10 @@
  *     button of the portal (docs.js adds such buttons to code blocks). The result
  *     is announced in a [data-copy-status] live region when the page has one.
  *   - <details class="switcher"> menus close on Escape and on a click elsewhere.
+ *   - <fieldset data-rows data-max-rows="N"> holding [data-row] blocks and a
+ *     [data-add-row] submit button (which, without this script, asks the server
+ *     for one more row): the button copies the last row in the page instead,
+ *     empty, with its names, ids and labels numbered on, and focuses it.
  */
 (function () {
   "use strict";
@@ -161,7 +165,58 @@
     });
   }
 
+  function renumber(row, index) {
+    var pattern = /row-\d+-/g;
+    var stamp = "row-" + index + "-";
+    ["name", "id", "for", "aria-describedby"].forEach(function (attribute) {
+      row.querySelectorAll("[" + attribute + "]").forEach(function (element) {
+        element.setAttribute(attribute, element.getAttribute(attribute).replace(pattern, stamp));
+      });
+    });
+    row.querySelectorAll("label").forEach(function (label) {
+      label.textContent = label.textContent.replace(/\d+(\W*)$/, (index + 1) + "$1");
+    });
+  }
+
+  function setUpRows() {
+    // A plain button from here on, so that Enter in a field sends the form (the first
+    // submit button) rather than adding a row.
+    document.querySelectorAll("[data-rows] [data-add-row]").forEach(function (button) {
+      button.type = "button";
+    });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest("[data-add-row]");
+      var set = button && button.closest("[data-rows]");
+      if (!set) {
+        return;
+      }
+      event.preventDefault();
+      var rows = set.querySelectorAll("[data-row]");
+      var last = rows[rows.length - 1];
+      var row = last.cloneNode(true);
+      row.querySelectorAll(".errorlist").forEach(function (list) {
+        list.remove();
+      });
+      row.querySelectorAll("[aria-invalid]").forEach(function (element) {
+        element.removeAttribute("aria-invalid");
+      });
+      row.querySelectorAll("select").forEach(function (select) {
+        select.selectedIndex = 0;
+      });
+      renumber(row, rows.length);
+      last.after(row);
+      var first = row.querySelector("select, input");
+      if (first) {
+        first.focus();
+      }
+      if (rows.length + 1 >= parseInt(set.getAttribute("data-max-rows"), 10)) {
+        button.hidden = true;
+      }
+    });
+  }
+
   markCurrentLinks();
   setUpCopyButtons();
   setUpMenus();
+  setUpRows();
 })();

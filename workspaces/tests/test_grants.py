@@ -235,11 +235,12 @@ def test_an_invitation_grants_a_role_in_one_workspace(acme, client, user_factory
     checkout = Workspace.objects.get(slug="checkout")
     client.force_login(acme.created_by)
     form = client.get(reverse("invitations", args=["acme"])).content.decode()
-    assert "Role in Checkout" in form and "Role in Payouts" in form
+    assert f'<option value="{checkout.pk}">Checkout</option>' in form
+    assert "Role in workspace 1" in form
 
     client.post(reverse("invitations", args=["acme"]), {
-        "email": "cory@contractor.test", "roles": [Role.VIEWER],
-        "workspaces": [checkout.pk], f"role_in_{checkout.pk}": Role.TECHNICAL_LEAD})
+        "email": "cory@contractor.test", "roles": [Role.VIEWER], "scope": "listed",
+        "row-0-workspace": checkout.pk, "row-0-role": Role.TECHNICAL_LEAD})
     invitation = Invitation.objects.get()
     assert invitation.workspace_roles == {str(checkout.pk): ["technical_lead"]}
     [event] = AuditEvent.objects.filter(action=Action.MEMBER_INVITED)

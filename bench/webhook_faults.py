@@ -30,7 +30,8 @@ from django.db import transaction
 from django.test import override_settings
 
 from bench import harness
-from bench.webhook_delivery import Worker, celery_queue, emit_events, receiver, sandbox_endpoint
+from bench.harness.receiver import receiver
+from bench.webhook_delivery import Worker, celery_queue, emit_events, sandbox_endpoint
 
 KILL_EVENTS = 1000
 OUTAGE_EVENTS = 50

@@ -1,7 +1,7 @@
 """The delivery loop of one worker: many POSTs in flight, few transactions.
 
 Each turn settles the attempts that finished, fans out waiting events and claims due
-deliveries in one transaction of four statements, then hands each claimed POST to a
+deliveries in one transaction of three statements, then hands each claimed POST to a
 thread. A turn starts once about half of the POSTs in flight have finished, so the
 other half are still in flight while the database works: claiming overlaps posting.
 A slow receiver ties up only its own threads (at most its endpoint's in-flight cap,

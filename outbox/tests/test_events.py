@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from keys.services import announce_expiring_keys
@@ -14,6 +15,7 @@ from onboarding.review import services as review
 from onboarding.tests.factories import review_team, reviewer, submit_all
 from outbox import catalog
 from outbox.models import Event
+from outbox.services import emit
 from webhooks.tests.factories import approve_sandbox
 from workspaces.roles import Role
 from workspaces.services.invitations import accept_invitation, invite_member
@@ -109,3 +111,25 @@ def test_a_key_expiring_within_seven_days_is_announced_once(workspace, owner):
     assert (first, again) == (1, 0)
     ((_, data),) = data_of("key.expiring")
     assert (data["key_id"], data["name"]) == (soon.public_id, "soon")
+
+
+@pytest.mark.django_db
+def test_a_transaction_of_many_events_queues_one_dispatch_after_commit(
+        workspace, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        for _ in range(3):
+            emit(workspace=workspace, environment="sandbox", type="key.revoked", data={})
+
+    assert len(callbacks) == 1
+
+
+@pytest.mark.django_db
+def test_an_event_after_a_rolled_back_savepoint_queues_its_own_dispatch(
+        workspace, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            emit(workspace=workspace, environment="sandbox", type="key.revoked", data={})
+            raise RuntimeError  # the savepoint rolls back with its callback
+        kept = emit(workspace=workspace, environment="sandbox", type="key.revoked", data={})
+
+    assert [callback.event_id for callback in callbacks] == [kept.pk]

@@ -38,6 +38,7 @@ class JoinRequestFact:
 class WorkspaceFact:
     name: str
     slug: str
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class OrganizationFact:
     roles: tuple[str, ...]
     workspaces: tuple[WorkspaceFact, ...] = ()
     can_create_workspace: bool = False
+    joined_at: datetime | None = None
+    owners: tuple[str, ...] = ()  # names of the organization's Owners
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ statuses from the review itself.
 """
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, F, Func, OuterRef, Subquery
+from django.db.models import Count, F, Func, OuterRef, Subquery, Window
+from django.db.models.functions import RowNumber
 
 from keys.models import ApiKey, Environment
 from onboarding.lanes import Person, WorkspaceFacts
@@ -24,8 +25,17 @@ PEOPLE_LIMIT = 60
 
 def load_facts(workspace) -> WorkspaceFacts:
     """Everything lanes.py needs about a workspace: three queries whatever its size."""
+    return load_facts_of([workspace])[workspace.pk]
+
+
+def load_facts_of(workspaces) -> dict[int, WorkspaceFacts]:
+    """load_facts for many workspaces (their organization loaded), by workspace id: three
+    queries however many workspaces, members and organizations."""
+    if not workspaces:
+        return {}
+    ids = [w.pk for w in workspaces]
     # One query for the milestones, each a subquery on the workspace row.
-    progress = (Workspace.objects.filter(pk=workspace.pk).annotate(
+    rows = (Workspace.objects.filter(pk__in=ids).annotate(
         first_key_at=Subquery(ApiKey.objects.filter(
             workspace=OuterRef("pk"), environment=Environment.SANDBOX)
             .order_by("created_at").values("created_at")[:1]),
@@ -60,19 +70,39 @@ def load_facts(workspace) -> WorkspaceFacts:
         **{f"stage_{kind}": Subquery(ReviewStage.objects.filter(
             review__workspace=OuterRef("pk"), kind=kind).values("status")[:1])
            for kind in StageKind.values},
-    ).values("sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
+    ).values("pk", "sandbox_approved_at", "first_key_at", "first_call_at", "usage_reviewed_at",
              "webhook_acknowledged_at", "production_approved_at", "review_started_at",
              "first_live_key_at", "first_live_call_at", "production_webhook_at", "live_keys",
-             "roles_held", "roles_invited", *(f"stage_{kind}" for kind in StageKind.values)).get())
+             "roles_held", "roles_invited", *(f"stage_{kind}" for kind in StageKind.values)))
+    # The latest request of each workspace (DISTINCT ON the workspace).
+    latest = {r.workspace_id: r for r in SandboxRequest.objects.filter(workspace__in=ids)
+              .order_by("workspace_id", "-created_at", "-id").distinct("workspace_id")
+              .only("workspace_id", "status", "created_at", "decided_at", "reason")}
+    # The first PEOPLE_LIMIT people of each organization, in one query.
+    people: dict[int, list[Person]] = {}
+    for org, name, email, roles, _ in (
+            Membership.objects.active()
+            .filter(organization__in={w.organization_id for w in workspaces})
+            .exclude(roles=[Role.VIEWER])
+            .annotate(rank=Window(RowNumber(), partition_by=F("organization"),
+                                  order_by=[F("joined_at").asc(), F("pk").asc()]))
+            .filter(rank__lte=PEOPLE_LIMIT).order_by("organization", "rank")
+            .values_list("organization", "user__full_name", "user__email", "roles", "rank")):
+        people.setdefault(org, []).append(Person(name or email, tuple(roles)))
+    facts = {}
+    by_id = {w.pk: w for w in workspaces}
+    for progress in rows:
+        workspace = by_id[progress.pop("pk")]
+        facts[workspace.pk] = _facts(workspace, progress, latest.get(workspace.pk),
+                                     people.get(workspace.organization_id, ()))
+    return facts
+
+
+def _facts(workspace, progress: dict, latest, people) -> WorkspaceFacts:
     stages = tuple((kind, progress.pop(f"stage_{kind}")) for kind in StageKind.values)
     progress["live_keys"] = progress["live_keys"] or 0
     progress["roles_held"] = frozenset(progress["roles_held"])
     progress["roles_invited"] = frozenset(progress["roles_invited"])
-    latest = (SandboxRequest.objects.for_workspace(workspace)
-              .only("status", "created_at", "decided_at", "reason").first())
-    people = (Membership.objects.for_organization(workspace.organization_id)
-              .exclude(roles=[Role.VIEWER]).order_by("joined_at", "pk")
-              .values_list("user__full_name", "user__email", "roles")[:PEOPLE_LIMIT])
     return WorkspaceFacts(
         organization_slug=workspace.organization.slug,
         organization_name=workspace.organization.name,
@@ -82,7 +112,7 @@ def load_facts(workspace) -> WorkspaceFacts:
         sandbox_requested_at=latest.created_at if latest else None,
         sandbox_decided_at=latest.decided_at if latest else None,
         sandbox_reason=latest.reason if latest else "",
-        people=tuple(Person(name or email, tuple(roles)) for name, email, roles in people),
+        people=tuple(people),
         review_stages=stages if progress["review_started_at"] else (),
         **progress,
     )

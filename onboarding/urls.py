@@ -4,6 +4,7 @@ from onboarding import views
 from onboarding.review import views as review_views
 
 account_patterns = [
+    path("access/", views.access, name="access"),
     path("organizations/new/", views.first_run, name="organization_create"),
 ]
 

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import access_state
 from audit.models import Action, AuditEvent
 from audit.selectors import Filters, export_csv, export_jsonl, filtered, sentence
 from audit.services import record
@@ -13,9 +14,9 @@ from onboarding.forms import AuditFilterForm, FirstRunForm, SandboxRequestForm
 from onboarding.lanes import checklist, progress, review_lines
 from onboarding.models import SandboxRequest, SandboxStatus
 from onboarding.review.services import change_billing_profile
-from onboarding.selectors import workspace_facts
+from onboarding.selectors import operator_path_for, workspace_facts
 from portal import keyset
-from workspaces.forms import BillingProfileForm
+from workspaces.forms import BillingProfileForm, JoinRequestForm
 from workspaces.models import BillingProfile
 from workspaces.scoping import (
     org_view,
@@ -25,8 +26,19 @@ from workspaces.scoping import (
     workspace_view,
     workspaces_where,
 )
+from workspaces.selectors import access_facts_for
 
 PAGE_SIZE = 50
+
+
+def access(request):
+    """The first page after sign-in: the access state and the whole operator path."""
+    facts = access_facts_for(request)
+    join_form = JoinRequestForm(organizations=facts.joinable) if facts.joinable else None
+    return render(request, "workspaces/access.html", {
+        "state": access_state(facts), "facts": facts, "join_form": join_form,
+        "path": operator_path_for(request),
+    })
 
 
 def first_run(request):

@@ -36,16 +36,18 @@ def access_facts(user) -> AccessFacts:
         .exclude(organization__in=member_of)
         .select_related("organization", "invited_by").order_by("created_at")
     ) if verified else []
+    owners = Membership.objects.active().with_role(Role.OWNER).select_related("user")
     memberships = list(
         Membership.objects.active().filter(user=user).select_related("organization")
+        .prefetch_related(Prefetch("organization__memberships", queryset=owners,
+                                   to_attr="owners"))
         .order_by("organization__name")
     )
     visible = Workspace.objects.visible_to(user).order_by("name")
     by_org: dict[int, list[WorkspaceFact]] = {}
-    for workspace in visible.only("name", "slug", "organization_id"):
+    for workspace in visible.only("name", "slug", "organization_id", "created_at"):
         by_org.setdefault(workspace.organization_id, []).append(
-            WorkspaceFact(workspace.name, workspace.slug))
-    owners = Membership.objects.active().with_role(Role.OWNER).select_related("user")
+            WorkspaceFact(workspace.name, workspace.slug, workspace.created_at))
     join_requests = (JoinRequest.objects.pending().filter(user=user)
                      .select_related("organization")
                      .prefetch_related(Prefetch("organization__memberships", queryset=owners,
@@ -66,7 +68,9 @@ def access_facts(user) -> AccessFacts:
         organizations=tuple(
             OrganizationFact(m.organization.name, m.organization.slug, tuple(m.role_labels),
                              tuple(by_org.get(m.organization_id, ())),
-                             m.can("workspaces.manage")) for m in memberships),
+                             m.can("workspaces.manage"), m.joined_at,
+                             tuple(o.user.display_name for o in m.organization.owners))
+            for m in memberships),
         joinable=tuple(JoinableFact(o.pk, o.name) for o in joinable),
     )
 

@@ -28,7 +28,6 @@ organization_patterns = [
 ]
 
 urlpatterns = [
-    path("access/", views.access, name="access"),
     path("access/invitations/<int:invitation_id>/accept/", views.access_invitation_accept,
          name="access_invitation_accept"),
     path("access/invitations/<int:invitation_id>/decline/", views.access_invitation_decline,

@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.access import access_state
 from workspaces.forms import (
     ApproveJoinForm,
     DeclineJoinForm,
@@ -31,7 +30,6 @@ from workspaces.receivers import SESSION_KEY
 from workspaces.roles import CAPABILITY_DESCRIPTIONS, Role
 from workspaces.scoping import CapabilityDenied, org_view, render_scoped
 from workspaces.selectors import (
-    access_facts_for,
     holders_of,
     members_of,
     workspace_access,
@@ -78,14 +76,7 @@ def _flash_error(request, error: ValidationError) -> None:
 
 # --- account access ------------------------------------------------------------
 
-def access(request):
-    facts = access_facts_for(request)
-    state = access_state(facts)
-    join_form = JoinRequestForm(organizations=facts.joinable) if facts.joinable else None
-    return render(request, "workspaces/access.html", {
-        "state": state, "facts": facts, "join_form": join_form,
-    })
-
+# The page itself (/access/) is onboarding's: it draws each workspace's lane.
 
 @require_POST
 def access_invitation_accept(request, invitation_id: int):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from onboarding import services
 from portal.context_processors import STAGES
+from workspaces.grants import grant
 from workspaces.roles import Role
 from workspaces.tests.test_tenancy import our_patterns
 
@@ -157,3 +158,23 @@ def test_each_organizations_pages_show_their_own_workspaces_lane(
     assert "Request sandbox access" in pages[workspace.organization.slug]
     assert "Zebra · Stripes" in pages[zebra.slug]
     assert "Issue your first sandbox key" in pages[zebra.slug]
+
+
+@pytest.mark.django_db
+def test_an_organization_page_reads_the_viewers_roles_in_the_workspace_it_shows(
+        client, workspace, owner, member_client):
+    # given a Developer of the organization who is only a Viewer in its workspace
+    services.request_sandbox_access(actor=owner, workspace=workspace, use_case="x" * 30,
+                                    expected_monthly_calls=5, product_areas=["accounts"])
+    client, member = member_client(workspace.organization, Role.DEVELOPER)
+    grant(member.user, workspace, [Role.VIEWER])
+
+    # when they open an organization page
+    text = client.get(reverse("organization_home", args=[workspace.organization.slug]))
+
+    # then the first key is not theirs to issue there
+    banner = re.search(r'data-testid="lane-banner".*?</section>', text.content.decode(),
+                       re.S)[0]
+    assert (f"Issue your first sandbox key is waiting on {owner.display_name} (owner)."
+            in banner)
+    assert "lane-banner--waiting" in banner

@@ -173,8 +173,7 @@ def test_an_organization_page_reads_the_viewers_roles_in_the_workspace_it_shows(
     text = client.get(reverse("organization_home", args=[workspace.organization.slug]))
 
     # then the first key is not theirs to issue there
-    banner = re.search(r'data-testid="lane-banner".*?</section>', text.content.decode(),
+    banner = re.search(r'<section class="lane-banner.*?</section>', text.content.decode(),
                        re.S)[0]
-    assert (f"Issue your first sandbox key is waiting on {owner.display_name} (owner)."
-            in banner)
-    assert "lane-banner--waiting" in banner
+    assert "Issue your first sandbox key is waiting on " in banner
+    assert "lane-banner--waiting" in banner and "button--secondary" in banner

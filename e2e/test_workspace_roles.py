@@ -65,3 +65,37 @@ def test_a_contractor_is_technical_lead_in_one_workspace_only(
     expect(cory.get_by_text("created a workspace — Payouts")).to_have_count(0)
     expect(cory.get_by_text("created the organization")).to_have_count(0)
     cory.screenshot(path=str(shoot.folder / "contractor-4-audit-log.png"), full_page=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_owner_invites_a_contractor_to_two_workspaces_adding_a_row_in_the_page(
+    page: Page, live_server, shoot
+):
+    from workspaces.models import Invitation
+
+    owner = UserFactory(email="sam@acme.test", full_name="Sam Owner")
+    acme = create_organization(actor=owner, name="Acme")
+    checkout = create_workspace(actor=owner, organization=acme, name="Checkout")
+    payouts = create_workspace(actor=owner, organization=acme, name="Payouts")
+    base = live_server.url
+
+    sign_in(page, base, owner.email)
+    page.goto(f"{base}/o/{acme.slug}/invitations/")
+    page.get_by_label("Email address").fill("cory@contractor.test")
+    page.get_by_label(re.compile(r"Viewer:")).check()
+    page.get_by_label("Only the workspaces in the rows below").check()
+    page.get_by_label("Workspace in row 1").select_option(label="Checkout")
+    page.get_by_label("Role in row 1").select_option("technical_lead")
+    page.get_by_role("button", name="Add a workspace").click()
+    expect(page.get_by_label("Workspace in row 2")).to_be_focused()
+    expect(page.get_by_label("Role in row 2")).to_have_value("")
+    page.get_by_label("Workspace in row 2").select_option(label="Payouts")
+    shoot("owner-invites-to-two-workspaces")
+    page.get_by_role("button", name="Send invitation").click()
+
+    expect(page.get_by_text("Invitation sent to cory@contractor.test.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"cory@contractor.test.*Checkout, Payouts")))\
+        .to_be_visible()
+    invitation = Invitation.objects.get()
+    assert invitation.workspace_roles == {str(checkout.pk): ["technical_lead"]}
+    assert {w.pk for w in invitation.workspaces.all()} == {checkout.pk, payouts.pk}

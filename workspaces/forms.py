@@ -81,11 +81,11 @@ class InviteForm(forms.Form):
         self.rows = []
         for i in range(min(max(rows, 1), self.MAX_ROWS)):
             self.fields[f"row-{i}-workspace"] = forms.TypedChoiceField(
-                coerce=int, required=False, label=f"Workspace {i + 1}", widget=PlainSelect,
+                coerce=int, required=False, label=f"Workspace in row {i + 1}", widget=PlainSelect,
                 choices=workspace_choices,
                 initial=prefilled[i].pk if i < len(prefilled) else None)
             self.fields[f"row-{i}-role"] = forms.ChoiceField(
-                required=False, label=f"Role in workspace {i + 1}", choices=role_choices,
+                required=False, label=f"Role in row {i + 1}", choices=role_choices,
                 widget=PlainSelect)
             self.rows.append((self[f"row-{i}-workspace"], self[f"row-{i}-role"]))
 

@@ -236,7 +236,7 @@ def test_an_invitation_grants_a_role_in_one_workspace(acme, client, user_factory
     client.force_login(acme.created_by)
     form = client.get(reverse("invitations", args=["acme"])).content.decode()
     assert f'<option value="{checkout.pk}">Checkout</option>' in form
-    assert "Role in workspace 1" in form
+    assert "Role in row 1" in form
 
     client.post(reverse("invitations", args=["acme"]), {
         "email": "cory@contractor.test", "roles": [Role.VIEWER], "scope": "listed",

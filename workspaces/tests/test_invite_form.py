@@ -45,7 +45,7 @@ def test_the_form_offers_one_workspace_row_however_many_workspaces_there_are(
     many = owner_client.get(_url()).content.decode()
 
     assert _selects(few) == _selects(many) == ["id_row-0-workspace", "id_row-0-role"]
-    assert "<label for=\"id_row-0-workspace\">Workspace 1" in many
+    assert "<label for=\"id_row-0-workspace\">Workspace in row 1" in many
     assert ">App 29</option>" in many and ">Checkout</option>" in many
     assert 'name="add_workspace_row"' in many
 

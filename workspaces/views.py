@@ -5,6 +5,7 @@ from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,6 +58,8 @@ from workspaces.services.members import (
     restrict_member,
 )
 from workspaces.services.organizations import create_workspace
+
+WORKSPACES_PER_PAGE = 50
 
 
 def _submit(form, call):
@@ -163,11 +166,13 @@ def invitation(request, token: str):
 
 @org_view()
 def organization_home(request):
+    # A page at a time: an organization may hold hundreds of workspaces.
     workspaces = Workspace.objects.visible_to(request.user).for_organization(
-        request.organization)
+        request.organization).order_by("name", "pk")
+    page = Paginator(workspaces, WORKSPACES_PER_PAGE).get_page(request.GET.get("page"))
     owners = holders_of(request.organization, [Role.OWNER])
     return render_scoped(request, "workspaces/organization_home.html", {
-        "workspaces": workspaces, "owners": owners,
+        "workspaces": page.object_list, "page": page, "owners": owners,
     })
 
 

@@ -169,3 +169,21 @@ def test_header_switcher_lists_each_of_the_users_organizations(
     text = client.get(reverse("access")).content.decode()
 
     assert text.index(">Alpha<") < text.index(">Beta<")
+
+
+@pytest.mark.django_db
+def test_the_organization_home_lists_workspaces_a_page_at_a_time(
+        client, owner, workspace, workspace_factory):
+    organization = workspace.organization
+    for n in range(55):
+        workspace_factory(organization=organization, name=f"App {n:02d}", slug=f"app-{n:02d}")
+    client.force_login(owner)
+    url = reverse("organization_home", args=[organization.slug])
+
+    first = client.get(url).content.decode()
+    second = client.get(url + "?page=2").content.decode()
+
+    assert "56 workspaces you can open, by name." in first
+    assert ">App 00</a>" in first and ">App 49</a>" in first and ">App 50</a>" not in first
+    assert "Page 1 of 2" in first and 'href="?page=2" rel="next"' in first
+    assert ">App 50</a>" in second and ">App 54</a>" in second and ">App 00</a>" not in second

@@ -4,6 +4,15 @@ from django.db import models
 from django.utils import timezone
 
 
+def second_factors():
+    """Authenticator apps and security keys: what counts as two-factor authentication
+    wherever it is checked (recovery codes alone do not)."""
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -53,10 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def has_second_factor(self) -> bool:
         """An authenticator app or a security key is on; recovery codes alone do not count."""
-        from allauth.mfa.models import Authenticator
-
-        return self.authenticator_set.filter(
-            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]).exists()
+        return second_factors().filter(user=self).exists()
 
     def get_full_name(self) -> str:
         return self.full_name

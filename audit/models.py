@@ -28,6 +28,10 @@ class Action(models.TextChoices):
     DOMAIN_UNVERIFIED = ("organization.domain_unverified",
                          "Lost a domain's verification: its DNS record is gone")
     DOMAIN_RELEASED = "organization.domain_released", "Released an email domain"
+    MFA_REQUIRED = ("organization.mfa_required",
+                    "Required two-factor authentication of every member")
+    MFA_NOT_REQUIRED = ("organization.mfa_not_required",
+                        "Stopped requiring two-factor authentication")
     BILLING_PROFILE_UPDATED = "organization.billing_updated", "Updated the billing profile"
     WORKSPACE_CREATED = "workspace.created", "Created a workspace"
     MEMBER_INVITED = "member.invited", "Invited a member"

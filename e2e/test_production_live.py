@@ -17,7 +17,12 @@ from audit.services import record
 from e2e.conftest import sign_in_to_admin, sign_in_with_totp
 from e2e.test_production_review import consent_screen_png, fill_consent_review, sign_in
 from keys.models import KeyPolicy
-from onboarding.tests.factories import TOTP_SECRET, pass_integration, turn_on_mfa
+from onboarding.tests.factories import (
+    TOTP_SECRET,
+    pass_integration,
+    require_mfa_of_everyone,
+    turn_on_mfa,
+)
 from usage import services as usage_services
 from usage.models import WorkspaceUsage
 from workspaces.roles import Role
@@ -147,10 +152,9 @@ def test_separate_people_take_a_workspace_to_production_and_see_its_first_live_c
            ).to_be_visible()
     lead.screenshot(path=str(shoot.folder / "integration-submitted.png"), full_page=True)
 
-    # Owners and technical leads have two-factor on; the audit log was exported; the
-    # security owner answers the questionnaire.
-    turn_on_mfa(owner)
-    turn_on_mfa(UserFactory._meta.model.objects.get(email="tess@acme.test"))
+    # Everyone has two-factor on and an Owner requires it; the audit log was exported;
+    # the security owner answers the questionnaire.
+    require_mfa_of_everyone(organization)
     record(action=Action.AUDIT_EXPORTED,
            actor=UserFactory._meta.model.objects.get(email="sam@acme.test"),
            organization=organization)

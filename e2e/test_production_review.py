@@ -9,7 +9,13 @@ from accounts.tests.factories import PASSWORD, UserFactory
 from audit.models import Action
 from audit.services import record
 from e2e.conftest import sign_in_to_admin, sign_in_with_totp
-from onboarding.tests.factories import TOTP_SECRET, pass_billing, pass_integration, turn_on_mfa
+from onboarding.tests.factories import (
+    TOTP_SECRET,
+    pass_billing,
+    pass_integration,
+    require_mfa_of_everyone,
+    turn_on_mfa,
+)
 from usage.models import WorkspaceUsage
 from workspaces.roles import Role
 from workspaces.tests.factories import MembershipFactory, WorkspaceFactory
@@ -124,14 +130,13 @@ def test_four_stages_are_filled_in_reviewed_with_one_change_request_and_producti
     expect(lead.get_by_role("button", name="Submit for review")).to_have_count(0)
     lead.screenshot(path=str(shoot.folder / "integration-checklist.png"), full_page=True)
 
-    # Owners and technical leads turn on MFA and the log is exported; the security owner
-    # answers the questionnaire.
-    turn_on_mfa(owner)
-    turn_on_mfa(people[Role.TECHNICAL_LEAD])
+    # Everyone turns on MFA and an Owner requires it; the log is exported; the security
+    # owner answers the questionnaire.
     record(action=Action.AUDIT_EXPORTED, actor=people[Role.SECURITY_OWNER],
            organization=organization)
     security = browser.new_context().new_page()
     sign_in(security, base, "sam@acme.test")
+    require_mfa_of_everyone(organization)
     security.goto(f"{ws_url}/review/audit/")
     yes = security.get_by_role("radio", name="Yes")
     for n in range(yes.count()):

@@ -172,6 +172,13 @@ class MemberAccessForm(forms.Form):
         return None if self.cleaned_data["everything"] else list(self.cleaned_data["workspaces"])
 
 
+class OrganizationSettingsForm(forms.Form):
+    require_mfa = forms.BooleanField(
+        required=False, label="Require two-factor authentication", label_suffix="",
+        help_text="Members without an authenticator app or a security key are sent to set "
+                  "one up before they can open this organization's pages.")
+
+
 class DomainForm(forms.Form):
     domain = forms.CharField(label="Domain", max_length=253,
                              help_text="Your company's email domain, such as example.com. "

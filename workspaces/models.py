@@ -43,6 +43,8 @@ class Organization(models.Model):
     # Set by platform staff on an incident (keys.suspension): its keys stop verifying.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.TextField(blank=True)
+    # Set by an Owner: members without two-factor authentication cannot open its pages.
+    require_mfa = models.BooleanField(default=False)
 
     objects = OrganizationQuerySet.as_manager()
 

@@ -7,14 +7,16 @@ before any of this runs, by LoginRequiredMiddleware (portal/settings.py).
 
 from functools import wraps
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.functional import SimpleLazyObject
 from guardian.core import ObjectPermissionChecker
 from guardian.utils import get_user_obj_perms_model
 
+from accounts.models import second_factors
 from workspaces.models import Environment, JoinRequest, Membership, Workspace
 from workspaces.roles import (
     ROLE_PERMISSIONS,
@@ -42,11 +44,23 @@ def require(request, capability: str) -> None:
 
 def _resolve_membership(request, org_slug: str) -> Membership:
     try:
-        return Membership.objects.active().select_related("organization").get(
+        return Membership.objects.active().select_related("organization").annotate(
+            has_second_factor=Exists(second_factors().filter(user=OuterRef("user")))).get(
             user=request.user, organization__slug=org_slug
         )
     except Membership.DoesNotExist:
         raise Http404("No such organization") from None
+
+
+def second_factor_missing(request):
+    """A redirect to the two-factor setup when the resolved organization requires it and
+    the member has none; None otherwise. Checked once, where the scope is resolved."""
+    if not request.organization.require_mfa or request.membership.has_second_factor:
+        return None
+    messages.warning(request, f"{request.organization.name} requires two-factor "
+                              "authentication. Set up an authenticator app or a security key "
+                              "to open its pages.")
+    return redirect("mfa_index")
 
 
 def org_view(capability: str | None = None):
@@ -57,6 +71,8 @@ def org_view(capability: str | None = None):
         def wrapper(request, org_slug, *args, **kwargs):
             request.membership = _resolve_membership(request, org_slug)
             request.organization = request.membership.organization
+            if (missing := second_factor_missing(request)) is not None:
+                return missing
             if capability:
                 require(request, capability)
             return view(request, *args, **kwargs)
@@ -77,7 +93,9 @@ def resolve_workspace(user, org_slug: str, ws_slug: str) -> tuple[Workspace, Mem
     try:
         workspace = (Workspace.objects.visible_to(user).select_related("organization")
                      .annotate(**{f"membership_{f}": Subquery(mine.values(f))
-                                  for f in _MEMBERSHIP_FIELDS})
+                                  for f in _MEMBERSHIP_FIELDS},
+                               viewer_has_second_factor=Exists(
+                                   second_factors().filter(user=user)))
                      .get(organization__slug=org_slug, slug=ws_slug))
     except Workspace.DoesNotExist:
         raise Http404("No such workspace") from None
@@ -86,6 +104,7 @@ def resolve_workspace(user, org_slug: str, ws_slug: str) -> tuple[Workspace, Mem
         [user.pk, workspace.organization_id,
          *(getattr(workspace, f"membership_{f}") for f in _MEMBERSHIP_FIELDS)])
     membership.user, membership.organization = user, workspace.organization
+    membership.has_second_factor = workspace.viewer_has_second_factor
     perms = ObjectPermissionChecker(user).get_user_perms(workspace)
     membership.workspace_roles = roles_in_workspace(membership.roles, membership.restricted,
                                                     perms)
@@ -187,6 +206,8 @@ def workspace_view(capability: str | None = None):
             request.workspace, request.membership = resolve_workspace(
                 request.user, org_slug, ws_slug)
             request.organization = request.workspace.organization
+            if (missing := second_factor_missing(request)) is not None:
+                return missing
             if capability:
                 require(request, capability)
             return view(request, *args, **kwargs)

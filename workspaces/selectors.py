@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
 from django.db.models import Exists, OuterRef, Prefetch
 
 from accounts.access import (
@@ -12,6 +11,7 @@ from accounts.access import (
     OrganizationFact,
     WorkspaceFact,
 )
+from accounts.models import second_factors
 from workspaces.models import (
     Invitation,
     JoinRequest,
@@ -84,16 +84,23 @@ def access_facts_for(request) -> AccessFacts:
 
 def members_of(organization):
     """Active members with their user, MFA state and workspace grants (three queries)."""
-    mfa = Authenticator.objects.filter(user=OuterRef("user"))
     grants = WorkspaceUserObjectPermission.objects.select_related("content_object",
                                                                   "permission")
     return (Membership.objects.for_organization(organization)
-            .select_related("user").annotate(has_mfa=Exists(mfa))
+            .select_related("user").annotate(has_mfa=Exists(second_factors().filter(user=OuterRef("user"))))
             .prefetch_related(Prefetch("user__workspaceuserobjectpermission_set",
                                        queryset=grants.filter(
                                            content_object__organization=organization),
                                        to_attr="grants"))
             .order_by("user__full_name", "user__email"))
+
+
+def members_without_second_factor(organization) -> list[Membership]:
+    """Members with neither an authenticator app nor a security key (as
+    User.has_second_factor counts them), at most 20 of them named."""
+    return list(Membership.objects.for_organization(organization)
+                .filter(~Exists(second_factors().filter(user=OuterRef("user")))).select_related("user")
+                .order_by("user__full_name", "user__email")[:20])
 
 
 def holders_of(organization, roles) -> list[Membership]:

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from workspaces import domain_views, grant_views, views
+from workspaces import domain_views, grant_views, settings_views, views
 
 organization_patterns = [
     path("", views.organization_home, name="organization_home"),
@@ -10,6 +10,7 @@ organization_patterns = [
     path("members/<int:membership_id>/workspace-roles/", grant_views.member_workspace_roles,
          name="member_workspace_roles"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("settings/", settings_views.organization_settings, name="organization_settings"),
     path("leave/", views.organization_leave, name="organization_leave"),
     path("invitations/", views.invitations, name="invitations"),
     path("invitations/<int:invitation_id>/resend/", views.invitation_resend,

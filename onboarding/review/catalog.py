@@ -130,7 +130,7 @@ STAGES = (
     # The security questionnaire and who lacks two-factor authentication: audit readers.
     Stage("audit", "Audit-ready checks", (Role.SECURITY_OWNER,),
           (*(key for pair in QUESTIONS for key in (pair[0], f"{pair[0]}_why")), "attachment"),
-          ("security_owner", "compliance_contact", "mfa", "audit_exported"),
+          ("security_owner", "compliance_contact", "mfa", "mfa_required", "audit_exported"),
           read_with=("audit.read",)),
 )
 BY_KIND = {stage.kind: stage for stage in STAGES}
@@ -155,6 +155,7 @@ CHECK_LABELS = {
     "webhook_acknowledged": "A webhook delivery acknowledged", "error_rate": "Error rate",
     "key_age": "Key age", "security_owner": "Security owner assigned",
     "compliance_contact": "Compliance contact assigned", "mfa": "Two-factor authentication",
+    "mfa_required": "Two-factor authentication required for the organization",
     "audit_exported": "Audit log exported",
     **{f"endpoint:{e}": f"Successful call to {e}" for e in REQUIRED_ENDPOINTS},
 }

@@ -166,7 +166,8 @@ def _key_age_check(workspace, now) -> Check:
 
 def audit_checks(workspace) -> list[Check]:
     """Security owner and compliance contact assigned, MFA on for every Owner and
-    Technical lead, and the audit log exported at least once."""
+    Technical lead and required for the organization, and the audit log exported at least
+    once."""
     members = _members(workspace)
     leads = [(name, has_mfa) for name, roles, has_mfa in members
              if Role.OWNER in roles or Role.TECHNICAL_LEAD in roles]
@@ -185,6 +186,13 @@ def audit_checks(workspace) -> list[Check]:
               f"On for all {len(leads)}.").fixed_at(
                   reverse("mfa_index"), "Each of them turns on two-factor authentication "
                                         "on their Two-factor authentication page"),
+        Check("mfa_required", "Two-factor authentication required for the organization",
+              workspace.organization.require_mfa,
+              "Required of every member: nobody without it opens the organization's pages."
+              if workspace.organization.require_mfa else
+              "Not required: members without it can still open the organization's pages."
+              ).fixed_at(_org("organization_settings", workspace),
+                         "An Owner requires it in the organization's Settings"),
         Check("audit_exported", "Audit log exported at least once", exported is not None,
               f"First exported {exported:%d %b %Y %H:%M} UTC." if exported else
               "Export the audit log from the organization's Audit log page.",

@@ -61,3 +61,23 @@ def create_workspace(*, actor, organization: Organization, name: str) -> Workspa
     record(action=Action.WORKSPACE_CREATED, actor=actor, workspace=workspace, target=workspace,
            details={"name": name})
     return workspace
+
+
+@transaction.atomic
+def set_mfa_requirement(*, actor, organization: Organization, required: bool) -> Organization:
+    """An Owner requires (or stops requiring) two-factor authentication of every member.
+    An Owner without it cannot require it: they would be the first one locked out."""
+    organization = lock_organization(organization)
+    if not Membership.objects.for_organization(organization).with_role(Role.OWNER).filter(
+            user=actor).exists():
+        raise ValidationError("Only an Owner can change this setting.")
+    if organization.require_mfa == required:
+        return organization
+    if required and not actor.has_second_factor:
+        raise ValidationError({"require_mfa": "Turn on two-factor authentication for "
+                                              "yourself first."})
+    organization.require_mfa = required
+    organization.save(update_fields=["require_mfa"])
+    record(action=Action.MFA_REQUIRED if required else Action.MFA_NOT_REQUIRED, actor=actor,
+           organization=organization, target=organization)
+    return organization

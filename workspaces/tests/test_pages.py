@@ -6,7 +6,7 @@ from workspaces.roles import Role
 from workspaces.services.invitations import invite_member
 
 ORG_PAGES = ["organization_home", "members", "invitations", "join_requests", "domains",
-             "billing", "organization_leave"]
+             "billing", "organization_leave", "organization_settings"]
 
 
 @pytest.fixture

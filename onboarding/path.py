@@ -101,6 +101,8 @@ class OperatorPath:
     workspaces: tuple[WorkspacePath, ...]
     # The workspace steps, all ahead, while the person has no workspace yet.
     ahead: tuple[PathStep, ...]
+    # More workspaces than the page draws (selectors.PATH_WORKSPACES): on their homes.
+    more: bool = False
 
 
 def _owners(names) -> str:

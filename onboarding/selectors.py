@@ -151,6 +151,11 @@ def _from_access(request) -> Banner:
                   True, "Your account")
 
 
+# The access page draws this many workspaces' paths (each costs its facts and a dozen
+# steps to render); the others are on their organization's home.
+PATH_WORKSPACES = 20
+
+
 def operator_path_for(request) -> OperatorPath:
     """The whole operator path of the signed-in user, loaded once per request in a fixed
     number of queries however many workspaces and members: the access facts, one for the
@@ -162,10 +167,11 @@ def operator_path_for(request) -> OperatorPath:
     moments = AuditEvent.objects.filter(actor=user).aggregate(
         signed_in_at=Min("occurred_at", filter=Q(action=Action.SIGNED_IN)),
         email_verified_at=Min("occurred_at", filter=Q(action=Action.EMAIL_VERIFIED)))
-    views = []
+    views, more = [], False
     if any(o.workspaces for o in facts.organizations):
         workspaces = list(Workspace.objects.visible_to(user).select_related("organization")
-                          .order_by("organization__name", "name"))
+                          .order_by("organization__name", "name")[:PATH_WORKSPACES + 1])
+        more, workspaces = len(workspaces) > PATH_WORKSPACES, workspaces[:PATH_WORKSPACES]
         roles = workspace_roles_of(user, Membership.objects.active().filter(user=user),
                                    workspaces)
         loaded = load_facts_of([w for w in workspaces if w.pk in roles])
@@ -179,7 +185,7 @@ def operator_path_for(request) -> OperatorPath:
         moments["signed_in_at"] or user.date_joined, moments["email_verified_at"]),
         tuple(views))
     request._operator_path = replace(
-        path, account=_with_urls(path.account),
+        path, account=_with_urls(path.account), more=more,
         workspaces=tuple(replace(w, steps=_with_urls(w.steps)) for w in path.workspaces))
     return request._operator_path
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from onboarding import services
+from onboarding.selectors import PATH_WORKSPACES
 from onboarding.tests.factories import turn_on_mfa
 from onboarding.tests.test_missing_roles import _review_with_consent_submitted
 from workspaces.roles import Role
@@ -174,4 +175,22 @@ def test_the_path_costs_the_same_queries_however_many_workspaces_and_members(
     with django_assert_max_num_queries(18):
         text = client.get(reverse("access")).content.decode()
 
-    assert len(re.findall(r'<details class="path-workspace"', text)) == workspaces
+    # Past PATH_WORKSPACES, the rest are on their organization's home.
+    assert len(re.findall(r'<details class="path-workspace"', text)) == min(
+        workspaces, PATH_WORKSPACES)
+
+
+@pytest.mark.django_db
+def test_past_twenty_workspaces_the_page_draws_the_first_twenty_and_says_where_the_rest_are(
+        client, workspace, owner, workspace_factory):
+    for n in range(22):
+        workspace_factory(organization=workspace.organization, name=f"App {n:02d}",
+                          slug=f"app-{n:02d}", created_by=owner)
+    client.force_login(owner)
+
+    page = client.get(reverse("access")).content.decode()
+
+    drawn = re.findall(r'data-workspace="[\w-]+/([\w-]+)"', page)
+    assert drawn == [f"app-{n:02d}" for n in range(20)]
+    assert ("These are your first 20 workspaces by organization and name; find the others "
+            "on each organization's home.") in page

@@ -34,6 +34,13 @@ class Check:
     at: str | None = None  # ISO time the item was first met
     fix_url: str = ""  # where to fix it, while it fails
     fix_text: str = ""
+    # Recommended, not required: shown with the others, never holds back a submission
+    # (DESIGN §4 lists the audit-ready checks that must pass).
+    advisory: bool = False
+
+    @property
+    def blocks(self) -> bool:
+        return not self.passed and not self.advisory
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -42,7 +49,8 @@ class Check:
         """The same check with where to fix it, if it fails."""
         if self.passed:
             return self
-        return Check(self.key, self.label, self.passed, self.detail, self.at, url, text)
+        return Check(self.key, self.label, self.passed, self.detail, self.at, url, text,
+                     self.advisory)
 
 
 def _ws(name: str, workspace, *args) -> str:
@@ -190,9 +198,10 @@ def audit_checks(workspace) -> list[Check]:
               workspace.organization.require_mfa,
               "Required of every member: nobody without it opens the organization's pages."
               if workspace.organization.require_mfa else
-              "Not required: members without it can still open the organization's pages."
-              ).fixed_at(_org("organization_settings", workspace),
-                         "An Owner requires it in the organization's Settings"),
+              "Recommended, not required for production: members without it can still "
+              "open the organization's pages.", advisory=True).fixed_at(
+                  _org("organization_settings", workspace),
+                  "An Owner requires it in the organization's Settings"),
         Check("audit_exported", "Audit log exported at least once", exported is not None,
               f"First exported {exported:%d %b %Y %H:%M} UTC." if exported else
               "Export the audit log from the organization's Audit log page.",

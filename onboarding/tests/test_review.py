@@ -14,7 +14,7 @@ from keys.policy import DEFAULT_MAX_KEY_AGE_DAYS
 from keys.services import issue_key
 from onboarding.models import ProductionReview, ReviewStage, StageStatus
 from onboarding.review import catalog, services
-from onboarding.review.evidence import integration_checks
+from onboarding.review.evidence import checks_for, integration_checks
 from onboarding.review.selectors import changes_since_last_decision
 from onboarding.reviewers import ensure_reviewers_group
 from onboarding.services import ReviewConflict
@@ -34,6 +34,7 @@ from onboarding.tests.factories import (
     usage_row,
 )
 from webhooks.models import Event
+from workspaces.models import Organization
 from workspaces.roles import Role
 
 
@@ -329,6 +330,23 @@ def test_audit_checks_name_who_lacks_mfa(workspace, team, started):
 
     assert excinfo.value.message_dict == {"mfa": ["Not yet on for: Tess Lead."]}
     turn_on_mfa(team.technical_lead)
+    assert services.submit_stage(actor=team.security, workspace=workspace,
+                                 kind="audit").status == "submitted"
+
+
+@pytest.mark.django_db
+def test_requiring_mfa_of_everyone_is_recommended_not_required(workspace, team, started):
+    """DESIGN §4 asks two-factor of Owners and Technical leads; the organization-wide
+    requirement is shown as a recommendation and does not hold the stage back."""
+    services.save_stage_answers(actor=team.security, workspace=workspace, kind="audit",
+                                answers=QUESTIONNAIRE)
+    pass_audit(workspace, team)
+    Organization.objects.filter(pk=workspace.organization_id).update(require_mfa=False)
+    workspace.organization.refresh_from_db()
+
+    check = {c.key: c for c in checks_for("audit", workspace)}["mfa_required"]
+    assert (check.passed, check.advisory, check.blocks) == (False, True, False)
+    assert check.detail.startswith("Recommended, not required for production")
     assert services.submit_stage(actor=team.security, workspace=workspace,
                                  kind="audit").status == "submitted"
 

@@ -220,7 +220,7 @@ def test_the_members_page_shows_mfa_and_last_sign_in_in_constant_queries(
 
 @pytest.mark.parametrize(("on", "passed", "detail"), [
     (True, True, "Required of every member"),
-    (False, False, "Not required"),
+    (False, False, "Recommended, not required"),
 ])
 @pytest.mark.django_db
 def test_the_audit_ready_check_reads_the_setting(acme, on, passed, detail):

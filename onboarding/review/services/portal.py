@@ -52,14 +52,14 @@ def sync_portal_stages(*, workspace: Workspace) -> str | None:
     if stage.status == StageStatus.APPROVED:
         return None
     checks = integration_checks(workspace)
-    passing = all(check.passed for check in checks)
+    passing = not any(check.blocks for check in checks)
     if stage.status == StageStatus.SUBMITTED:
         if passing or stage.submitted_by_id is not None:
             return None
         stage.status = StageStatus.IN_PROGRESS
         stage.evidence = [check.as_dict() for check in checks]
         stage.save()
-        failing = [check.key for check in checks if not check.passed]
+        failing = [check.key for check in checks if check.blocks]
         record(action=Action.REVIEW_STAGE_WITHDRAWN, workspace=workspace, target=stage,
                details={"stage": stage.kind, "version": stage.version, "failing": failing})
         return "withdrawn"

@@ -138,7 +138,7 @@ def submit_stage(*, actor, workspace: Workspace, kind: str) -> ReviewStage:
                               f"{stage.get_status_display().lower()}.")
     errors = catalog.answer_errors(kind, stage.answers, complete=True, files=stage.files)
     checks = checks_for(kind, workspace)
-    errors.update({check.key: check.detail for check in checks if not check.passed})
+    errors.update({check.key: check.detail for check in checks if check.blocks})
     if errors:
         raise ValidationError(errors)
     mark_submitted(stage, workspace, actor=actor, checks=checks)

@@ -232,13 +232,13 @@ def _inline(endpoint, hook, count: int, tag: str) -> float:
 
 def _plain_loop(endpoint, count: int, tag: str) -> float:
     """POST `count` events' bodies, signed as the engine signs them, one after another."""
-    from webhooks import client, delivery, signing
+    from webhooks import client, payloads, signing
 
     events = _new_events(endpoint, count, tag, dispatched=True)
-    secrets = delivery.live_secrets(endpoint, timezone.now())
+    secrets = payloads.live_secrets(endpoint, timezone.now())
     began = time.perf_counter()
     for event in events:
-        body = delivery.body_of(event)
+        body = payloads.body_of(event)
         headers = signing.headers(secrets, event.public_id, int(time.time()), body)
         outcome = client.post(endpoint.url, {**headers, "user-agent": client.USER_AGENT},
                               body)

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from prometheus_client import Counter
 
-from webhooks import notices, retry, signing
+from webhooks import notices, payloads, retry, signing
 from webhooks.client import USER_AGENT, Outcome, deadline_seconds, post
 from webhooks.models import Attempt, Delivery, DeliveryKind, DeliveryStatus, Endpoint, Event
 
@@ -34,34 +34,6 @@ LOST = "No outcome: the worker stopped during this attempt."
 
 ATTEMPTS = Counter("portal_webhook_attempts", "Webhook delivery attempts by outcome.",
                    ["outcome"])
-
-
-def body_of(event: Event) -> bytes:
-    """The exact bytes signed and sent, the same on every attempt."""
-    return _body(event.type, event.created_at, event.data, bool(event.endpoint_id))
-
-
-def _body(type_: str, created_at: datetime, data, test: bool) -> bytes:
-    message = {"type": type_, "timestamp": created_at.isoformat().replace("+00:00", "Z"),
-               "data": data}
-    if test:
-        message["test"] = True  # sent from the endpoint's page, not caused by a change
-    return json.dumps(message, separators=(",", ":")).encode()
-
-
-def live_secrets(endpoint: Endpoint, now: datetime) -> list[str]:
-    """The current secret, and the previous one during its rotation overlap."""
-    return _secrets(endpoint.secret_encrypted, endpoint.previous_secret_encrypted,
-                    endpoint.previous_secret_expires_at, now)
-
-
-def _secrets(current: str, previous: str, previous_expires_at: datetime | None,
-             now: datetime) -> list[str]:
-    keys = settings.WEBHOOK_SECRET_KEYS
-    secrets = [signing.decrypt_secret(current, keys)]
-    if previous and previous_expires_at and previous_expires_at > now:
-        secrets.append(signing.decrypt_secret(previous, keys))
-    return secrets
 
 
 def lease() -> timedelta:
@@ -277,7 +249,7 @@ def claim(now: datetime, *, limit: int, delivery_ids: Iterable[int] | None = Non
     for pk, endpoint_id, number, spent, _, public_id, type_, created_at, data, test in rows:
         if spent:
             continue
-        body = _body(type_, created_at, json.loads(data) if isinstance(data, str) else data,
+        body = payloads.body(type_, created_at, json.loads(data) if isinstance(data, str) else data,
                      test)
         headers = signing.headers(secrets[endpoint_id], public_id, timestamp, body)
         headers["user-agent"] = USER_AGENT
@@ -292,7 +264,7 @@ def _readable_secrets(endpoints: dict[int, tuple], now: datetime) -> dict[int, l
     secrets = {}
     for pk, row in endpoints.items():
         try:
-            secrets[pk] = _secrets(*row[3:6], now)
+            secrets[pk] = payloads.secrets(*row[3:6], now)
         except signing.InvalidToken:
             endpoint = Endpoint.objects.get(pk=pk)
             log.error("webhook endpoint %s: its signing secret cannot be decrypted with any "
@@ -420,22 +392,3 @@ def attempt(delivery_id: int, *, now: datetime | None = None) -> Attempt | None:
     if not written:
         return None
     return Attempt.objects.get(delivery_id=delivery_id, number=claimed[0].number)
-
-
-def purge_before(cutoff: datetime, *, batch: int = 1000, batches: int = 50) -> int:
-    """Delete events created before `cutoff`, with their deliveries and attempts, in
-    batches of `batch` events (each its own short transaction), at most `batches` of
-    them; events with a delivery still pending are kept. Returns events deleted."""
-    deleted = 0
-    for _ in range(batches):
-        with transaction.atomic():
-            ids = list(Event.objects.filter(created_at__lt=cutoff)
-                       .exclude(deliveries__status=DeliveryStatus.PENDING)
-                       .order_by("created_at").values_list("pk", flat=True)[:batch])
-            if not ids:
-                break
-            Attempt.objects.filter(delivery__event_id__in=ids).delete()
-            Delivery.objects.filter(event_id__in=ids).delete()
-            Event.objects.filter(pk__in=ids).delete()
-        deleted += len(ids)
-    return deleted

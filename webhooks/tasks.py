@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from outbox import services as outbox
-from webhooks import delivery, notices, pump
+from webhooks import notices, pump, retention
 
 LIMITS = {"soft_time_limit": 90, "time_limit": 120}
 
@@ -52,4 +52,4 @@ def check_failing_endpoints() -> None:
 @shared_task(ignore_result=True, **LIMITS)
 def purge_old_events() -> None:
     """Daily: delete events, deliveries and attempts older than WEBHOOK_RETENTION_DAYS."""
-    delivery.purge_before(timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS))
+    retention.purge_before(timezone.now() - timedelta(days=settings.WEBHOOK_RETENTION_DAYS))

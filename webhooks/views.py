@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from outbox import catalog
 from webhooks import selectors, services
-from webhooks.delivery import body_of
 from webhooks.forms import (
     DisableForm,
     EndpointForm,
@@ -18,6 +17,7 @@ from webhooks.forms import (
     SampleEventForm,
 )
 from webhooks.models import Endpoint
+from webhooks.payloads import body_of
 from workspaces.scoping import environment_view, in_production, render_scoped, require
 
 

@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from audit.models import Action, AuditEvent
 from keys.tests.factories import issue
 from outbox.services import emit
-from webhooks import delivery, services, tasks
+from webhooks import delivery, payloads, services, tasks
 from webhooks.client import Outcome, post
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
@@ -256,7 +256,7 @@ def test_after_rotation_both_secrets_sign_for_a_day(sandbox, owner, hook):
     assert len(headers["webhook-signature"].split(" ")) == 2
     assert Webhook(old).verify(body, headers) == Webhook(new).verify(body, headers)
     endpoint.refresh_from_db()
-    assert delivery.live_secrets(endpoint, timezone.now() + timedelta(hours=25)) == [new]
+    assert payloads.live_secrets(endpoint, timezone.now() + timedelta(hours=25)) == [new]
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import Action, AuditEvent
 from outbox.services import emit
-from webhooks import delivery, services, signing
+from webhooks import delivery, payloads, retention, services, signing
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event
 from webhooks.tests.factories import add_endpoint, approve_sandbox, receiver
 
@@ -95,13 +95,13 @@ def test_a_second_rotation_within_the_overlap_is_refused_with_the_time_it_is_all
                                public_id=endpoint.public_id)
 
     endpoint.refresh_from_db()
-    assert delivery.live_secrets(endpoint, timezone.now()) == [second, first]
+    assert payloads.live_secrets(endpoint, timezone.now()) == [second, first]
     Endpoint.objects.filter(pk=endpoint.pk).update(
         previous_secret_expires_at=timezone.now() - timedelta(seconds=1))
     services.rotate_secret(actor=owner, workspace=sandbox, environment="sandbox",
                            public_id=endpoint.public_id)
     endpoint.refresh_from_db()
-    assert delivery.live_secrets(endpoint, timezone.now())[1] == second
+    assert payloads.live_secrets(endpoint, timezone.now())[1] == second
 
 
 @pytest.mark.django_db
@@ -121,9 +121,9 @@ def test_events_past_retention_go_in_batches_with_their_deliveries_and_attempts(
     Event.objects.filter(pk=events[4].pk).update(created_at=now - timedelta(days=31))
     young = emit(workspace=sandbox, environment="sandbox", type="key.revoked", data={})
 
-    deleted = delivery.purge_before(now - timedelta(days=30), batch=3, batches=1)
+    deleted = retention.purge_before(now - timedelta(days=30), batch=3, batches=1)
     assert deleted == 3
-    deleted += delivery.purge_before(now - timedelta(days=30), batch=3)
+    deleted += retention.purge_before(now - timedelta(days=30), batch=3)
 
     assert deleted == 4
     assert set(Event.objects.values_list("pk", flat=True)) == {events[4].pk, young.pk}

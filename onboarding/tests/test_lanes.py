@@ -1,12 +1,9 @@
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
-from django.conf import settings
 
 from onboarding.lanes import Person, WorkspaceFacts, checklist, next_lane, progress, review_lines
+from onboarding.tests.purity import our_modules_loaded_by
 from workspaces.roles import Role
 
 T = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -231,22 +228,10 @@ def test_after_the_review_starts_the_checklist_shows_its_progress():
 
 
 def test_lanes_imports_no_model_no_query_and_no_request():
-    # given a fresh interpreter with no Django settings: defining a model would fail
-    probe = ("import sys, onboarding.lanes; "
-             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "{'accounts', 'audit', 'docs', 'keys', 'onboarding', 'portal', 'sandbox', "
-             "'usage', 'webhooks', 'workspaces'})))")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-
-    # when lanes is imported
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            env=env, cwd=settings.BASE_DIR, timeout=60)
-
-    # then it loads only pure modules of ours: the review catalog and the roles table
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["onboarding", "onboarding.lanes", "onboarding.review",
-                                     "onboarding.review.catalog", "workspaces",
-                                     "workspaces.roles"]
+    # lanes loads only pure modules of ours: the review catalog and the roles table
+    assert our_modules_loaded_by("onboarding.lanes") == [
+        "onboarding", "onboarding.lanes", "onboarding.review", "onboarding.review.catalog",
+        "workspaces", "workspaces.roles"]
 
 
 SID = Person("Sid", (Role.SECURITY_OWNER,))

@@ -1,13 +1,9 @@
 """The operator path as a table: account facts and workspace facts in, steps out."""
 
-import os
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
-from django.conf import settings
 
 from accounts.access import (
     AccessFacts,
@@ -19,6 +15,7 @@ from accounts.access import (
 from docs.pages import CONTENT_DIR
 from onboarding.lanes import Person, WorkspaceFacts, next_lane
 from onboarding.path import STEPS, AccountMoments, WorkspaceView, operator_path
+from onboarding.tests.purity import our_modules_loaded_by
 from workspaces.roles import Role
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -166,17 +163,6 @@ def test_the_docs_list_the_steps_in_order():
 
 
 def test_path_imports_no_model_no_query_and_no_request():
-    probe = ("import sys, onboarding.path; "
-             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "{'accounts', 'audit', 'docs', 'keys', 'onboarding', 'portal', 'sandbox', "
-             "'usage', 'webhooks', 'workspaces'})))")
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            env=env, cwd=settings.BASE_DIR, timeout=60)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["accounts", "accounts.access", "onboarding",
-                                     "onboarding.lanes", "onboarding.path",
-                                     "onboarding.review", "onboarding.review.catalog",
-                                     "workspaces", "workspaces.roles"]
+    assert our_modules_loaded_by("onboarding.path") == [
+        "accounts", "accounts.access", "onboarding", "onboarding.lanes", "onboarding.path",
+        "onboarding.review", "onboarding.review.catalog", "workspaces", "workspaces.roles"]

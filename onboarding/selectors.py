@@ -153,7 +153,7 @@ def _from_access(request) -> Banner:
 
 # The access page draws this many workspaces' paths (each costs its facts and a dozen
 # steps to render); the others are on their organization's home.
-PATH_WORKSPACES = 20
+PATH_WORKSPACES = 10
 
 
 def operator_path_for(request) -> OperatorPath:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action
@@ -13,7 +14,7 @@ from onboarding.models import ProductionReview, ReviewStage
 from onboarding.review import services
 from onboarding.review.catalog import QUESTIONS
 from usage.histogram import BUCKETS
-from usage.models import HourlyUsage
+from usage.models import HourlyUsage, WorkspaceUsage
 from usage.tests.factories import make_key
 from webhooks.models import Endpoint
 from workspaces.models import BillingProfile, Membership, Organization
@@ -139,3 +140,25 @@ def reviewer(user_factory, **kwargs):
     user = user_factory(is_staff=True, **kwargs)
     turn_on_mfa(user)
     return user
+
+
+def review_with_consent_submitted(workspace, owner):
+    """Sandbox work done, the review started and its consent stage with the reviewers."""
+    workspace.sandbox_approved_at = timezone.now()
+    workspace.save(update_fields=["sandbox_approved_at"])
+    pass_integration(workspace)
+    WorkspaceUsage.objects.update_or_create(workspace=workspace, defaults={
+        "first_call_at": workspace.sandbox_approved_at,
+        "usage_reviewed_at": workspace.sandbox_approved_at})
+    services.start_production_review(actor=owner, workspace=workspace)
+    ReviewStage.objects.filter(review__workspace=workspace, kind="consent").update(
+        status="submitted")
+
+
+def owner_alone_at_billing_setup(client, workspace, owner) -> str:
+    """An Owner with no Billing contact, signed in with two-factor, whose review reached
+    billing setup; returns the prefilled invitation link they should be offered."""
+    review_with_consent_submitted(workspace, owner)
+    turn_on_mfa(owner)
+    client.force_login(owner)
+    return reverse("invitations", args=[workspace.organization.slug]) + "?role=billing_contact"

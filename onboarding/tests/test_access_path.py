@@ -8,8 +8,7 @@ from django.urls import reverse
 
 from onboarding import services
 from onboarding.selectors import PATH_WORKSPACES
-from onboarding.tests.factories import turn_on_mfa
-from onboarding.tests.test_missing_roles import _review_with_consent_submitted
+from onboarding.tests.factories import owner_alone_at_billing_setup
 from workspaces.roles import Role
 
 
@@ -84,11 +83,7 @@ def test_a_pending_sandbox_request_waits_on_a_platform_reviewer(
 @pytest.mark.django_db
 def test_an_owner_is_offered_to_invite_the_missing_billing_contact_on_the_path(
         client, workspace, owner):
-    _review_with_consent_submitted(workspace, owner)
-    turn_on_mfa(owner)
-    client.force_login(owner)
-    invite = reverse("invitations", args=[workspace.organization.slug]) + \
-        "?role=billing_contact"
+    invite = owner_alone_at_billing_setup(client, workspace, owner)
 
     text = client.get(reverse("access")).content.decode()
 

@@ -5,37 +5,20 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from onboarding.models import ReviewStage
-from onboarding.review import services
-from onboarding.tests.factories import pass_integration, turn_on_mfa
-from usage.models import WorkspaceUsage
+from onboarding.tests.factories import (
+    owner_alone_at_billing_setup,
+    review_with_consent_submitted,
+    turn_on_mfa,
+)
 from workspaces.roles import Role
-
-
-def _review_with_consent_submitted(workspace, owner):
-    """Sandbox work done, the review started and its consent stage with the reviewers."""
-    workspace.sandbox_approved_at = timezone.now()
-    workspace.save(update_fields=["sandbox_approved_at"])
-    pass_integration(workspace)
-    WorkspaceUsage.objects.update_or_create(workspace=workspace, defaults={
-        "first_call_at": workspace.sandbox_approved_at,
-        "usage_reviewed_at": workspace.sandbox_approved_at})
-    services.start_production_review(actor=owner, workspace=workspace)
-    ReviewStage.objects.filter(review__workspace=workspace, kind="consent").update(
-        status="submitted")
 
 
 @pytest.mark.django_db
 def test_an_owner_without_a_billing_contact_invites_one_from_the_banner(
         client, workspace, owner):
     # given an Owner alone whose review reached billing setup
-    _review_with_consent_submitted(workspace, owner)
-    turn_on_mfa(owner)
-    client.force_login(owner)
-    invite = reverse("invitations", args=[workspace.organization.slug]) + \
-        "?role=billing_contact"
+    invite = owner_alone_at_billing_setup(client, workspace, owner)
 
     # when they open the workspace
     page = client.get(reverse("workspace_overview", args=[
@@ -53,7 +36,7 @@ def test_an_owner_without_a_billing_contact_invites_one_from_the_banner(
 @pytest.mark.django_db
 def test_a_member_who_cannot_invite_is_told_which_owner_can(
         client, workspace, owner, member_client):
-    _review_with_consent_submitted(workspace, owner)
+    review_with_consent_submitted(workspace, owner)
     client, lead = member_client(workspace.organization, Role.TECHNICAL_LEAD)
     turn_on_mfa(lead.user)
 
